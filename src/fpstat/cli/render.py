@@ -1,0 +1,47 @@
+"""All terminal rendering: consoles, error lines, tables. Commands call these, never print raw."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+console = Console(highlight=False, soft_wrap=False)
+error_console = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def error_line(message: str) -> None:
+    """One red line on stderr (no traceback)."""
+    error_console.print(f"[bold red]error:[/bold red] {message}", markup=True, highlight=False)
+
+
+def warning_line(message: str) -> None:
+    error_console.print(f"[yellow]warning:[/yellow] {message}", markup=True, highlight=False)
+
+
+def table(
+    title: str | None,
+    columns: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    numeric: Sequence[str] = (),
+) -> Table:
+    """A rich table; columns named in ``numeric`` are right-aligned."""
+    result = Table(title=title, show_lines=False, header_style="bold")
+    for column in columns:
+        result.add_column(column, justify="right" if column in numeric else "left")
+    for row in rows:
+        result.add_row(*("" if value is None else str(value) for value in row))
+    return result
+
+
+def show(renderable: Any) -> None:
+    console.print(renderable)
+
+
+def progress_enabled(quiet: bool) -> bool:
+    """Progress bars only for a person at a terminal."""
+    return not quiet and sys.stderr.isatty()
