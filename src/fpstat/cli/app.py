@@ -27,13 +27,10 @@ census, hospital and school records, estimates completeness, computes indicators
 
 Examples:
 
-  fpstat sample drop/ --size small
-
-  fpstat validate drop/planning/*.xlsx --out runs/check
-
-  fpstat reconcile --planning 'drop/planning/*.xlsx' --police 'drop/police/*.csv' --out runs/r1
-
-  fpstat run drop/fpstat.toml
+* `fpstat sample drop/ --size small`
+* `fpstat validate 'drop/planning/*.xlsx' --out runs/check`
+* `fpstat reconcile --planning 'drop/planning/*.xlsx' --police 'drop/police/*.csv' --out runs/r1`
+* `fpstat run drop/fpstat.toml`
 """
 
 app = typer.Typer(
@@ -42,7 +39,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
-    rich_markup_mode="rich",
+    rich_markup_mode="markdown",
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 

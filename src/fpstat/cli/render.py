@@ -45,3 +45,37 @@ def show(renderable: Any) -> None:
 def progress_enabled(quiet: bool) -> bool:
     """Progress bars only for a person at a terminal."""
     return not quiet and sys.stderr.isatty()
+
+
+class _StepProgress:
+    """A spinner that names the current pipeline step (only on a terminal)."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self._progress: Any = None
+        self._task: Any = None
+
+    def __enter__(self) -> _StepProgress:
+        if self.enabled:
+            from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+            self._progress = Progress(
+                SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                console=error_console, transient=True,
+            )
+            self._progress.__enter__()
+            self._task = self._progress.add_task("starting", total=None)
+        return self
+
+    def __call__(self, step: str, *args: Any, **kwargs: Any) -> None:
+        if self._progress is not None:
+            self._progress.update(self._task, description=str(step))
+
+    def __exit__(self, *exc: object) -> None:
+        if self._progress is not None:
+            self._progress.__exit__(*exc)
+
+
+def step_progress(enabled: bool) -> _StepProgress:
+    """Context manager yielding an ``on_progress(step, ...)`` callback for the library."""
+    return _StepProgress(enabled)
