@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from fpstat.errors import ConfigError
+from fpstat.schema import ROLES
 from fpstat.schema.periods import PERIOD_KINDS
 
-ROLES = ("planning", "police", "census", "hospital", "education", "report", "population")
 SEVERITIES = ("info", "warning", "error")
 
 _RUN_KEYS = {
