@@ -55,7 +55,7 @@ def run_pipeline(
     on_progress: Progress | None = None,
 ) -> PipelineResult:
     """Run every stage of the config into its run directory and return what happened."""
-    from fpstat.audit import run_audit, write_findings
+    from fpstat.audit import resolve_settings, run_audit, write_findings
     from fpstat.indicators import compute_indicators, load_profile
     from fpstat.reconcile import ReconcileSettings, reconcile_inputs
     from fpstat.schema import InputSpec, load_inputs
@@ -63,6 +63,7 @@ def run_pipeline(
     as_of = as_of or config.as_of or dt.date.today()
     # Validate the profile and check settings before the long work starts.
     profile = load_profile(config.profile if not config.profile.endswith(".toml") else str(config.base_dir / config.profile))
+    _validate_check_settings(config, resolve_settings)
     run = RunDir(out or config.out_dir(as_of))
     run.manifest.timings.clear()
     run.manifest.parameters = {
@@ -117,6 +118,27 @@ def run_pipeline(
         run_dir=run.path, as_of=as_of, inputs=list(loaded.inputs),
         reconcile=reconciled, indicators=indicators, audit=audit,
     )
+
+
+def _validate_check_settings(config: RunConfig, resolve: Callable[..., Any]) -> None:
+    """Reject unknown check ids or settings before the long work, naming the config line."""
+    from fpstat.config import check_line
+    from fpstat.errors import ConfigError
+
+    try:
+        resolve(config.checks)
+    except ConfigError as error:
+        field_name = error.location.field or ""
+        check_id = field_name.removeprefix("checks.").split(".")
+        line = None
+        for size in range(len(check_id), 0, -1):  # check ids contain dots themselves
+            candidate = ".".join(check_id[:size])
+            if candidate in config.checks:
+                line = check_line(config, candidate)
+                break
+        raise ConfigError(
+            error.message_en, error.message_zh, file=str(config.path), row=line, field=error.location.field
+        ) from None
 
 
 def gate(findings: list[Any], fail_on: str) -> int:

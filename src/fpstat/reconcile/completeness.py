@@ -1,0 +1,221 @@
+"""Completeness per area at every level and per period: how many births there really were.
+
+For each county, prefecture and province, and each period of the reconciliation window:
+
+1. **Lists.** Every record-level source that saw at least ``min_list_share`` of the area's
+   births (and at least ``min_recaptures`` of them) is a list; a source that covers almost
+   nothing there (hospital files for some counties only, say) would add no information and
+   break the models, so it is left out with a warning (``source-excluded:<role>``).
+2. **Strata** (on by default). Girls, later births, out-of-policy and migrants' births are
+   missed more often by *every* source, so an estimate that pools them is biased low
+   (Sekar & Deming 1949). Births are split by the covariates their records carry: ``sex``,
+   ``order`` (birth order), ``policy`` (within policy), ``migrant``, from the birth's
+   consensus values. A covariate is used only if **every** list records it (at least
+   ``min_covariate_share`` of its records): were it known only from some sources, the births
+   the others alone saw would fall into an "unknown" level that no other list can see, and
+   that stratum would be estimated as if half its births were missing. Births whose
+   covariate is still unknown form an ``unknown`` level, which is small and is merged by the
+   collapsing rule of :func:`fpstat.reconcile.strata.estimate_stratified` (strata with fewer
+   than ``min_recaptures`` births on two lists are pooled, and the pool merged with the
+   smallest stratum until estimable).
+3. **Model.** Two lists: Chapman (1951) per stratum. Three or more: every hierarchical
+   log-linear model with two-way interactions is fitted to all strata at once and the one
+   with the smallest total AIC (or BIC) over the strata is used in every stratum; the total
+   criterion is that of the stratified model whose parameters all differ by stratum.
+4. The total is the sum over strata with Chao's (1987) log-normal interval
+   (:mod:`.strata`); the **unstratified** estimate (Chapman, or the model chosen on the
+   pooled table) is reported beside it for reference.
+
+Townships and villages are too many and too small for a model each. They get **synthetic**
+estimates (Gonzalez 1973; :func:`fpstat.reconcile.small_areas.synthetic_estimate`): the
+births seen there in each of the county's strata, divided by the share of the county's births
+in that stratum that the lists saw. Because that share is computed on births seen by *any*
+list (not on the register alone), a township whose register hides births still shows it:
+its register count falls while the births seen by the other lists do not. Townships and
+villages then add up exactly to their county. ``method`` says which was done, e.g.
+``loglinear[PG,CH,E] stratified sex*order*policy*migrant (3 collapsed)`` or
+``synthetic(county 320581 strata)``; the letters are
+:data:`fpstat.reconcile.area_estimates.ROLE_LETTERS` (P planning, G police 公安, C census,
+H hospital, E education).
+
+What strata cannot fix: heterogeneity in a covariate that some list does not record. With the
+register and police only, and police exports holding no birth order, policy or migrant status,
+only sex can stratify, and the births both lists miss for those reasons make the estimate low
+(Wolter 1986); ``warnings`` and the manifest's ``reconcile.warnings`` name the covariates left
+out, and more lists (hospital records carry birth order) narrow the gap.
+
+References: Sekar, C. C. & Deming, W. E. (1949) On a method of estimating birth and death
+rates and the extent of registration. JASA 44, 101-115. Chapman, D. G. (1951) Univ. Calif.
+Publ. Stat. 1, 131-160. Chao, A. (1987) Biometrics 43, 783-791. Gonzalez, M. E. (1973) Use and
+evaluation of synthetic estimates. Proc. Social Statistics Section, ASA, 33-36. Wolter, K. M.
+(1986) Some coverage error models for census data. JASA 81, 338-346.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from fpstat.engine.sql_reconcile import COVARIATES
+from fpstat.reconcile.area_estimates import (
+    UNKNOWN,
+    AreaEstimate,
+    CompletenessSettings,
+    estimate_areas,
+    model_label,
+    prepare_area,
+    stratum_keys,
+)
+from fpstat.reconcile.estimators import lognormal_ci
+from fpstat.reconcile.small_areas import synthetic_estimate
+from fpstat.schema.areas import depth
+
+__all__ = ["CompletenessSettings", "completeness_table", "model_label"]
+ESTIMATED_DEPTH = depth("county")  # counties and above get their own estimate
+
+
+def _synthetic(
+    cells: pd.DataFrame, roles: tuple[str, ...], parent: AreaEstimate, level: float, stratified: bool
+) -> pd.DataFrame:
+    """Synthetic totals of the sub-areas in ``cells`` from their county's estimate."""
+    keys = ["area_code", "level", "period"]
+    if stratified:
+        covariates, group_of, groups = parent.covariates, parent.group_of, parent.groups
+    else:
+        if parent.reference_rate is None:
+            return pd.DataFrame(columns=keys + ["n_hat", "se", "ci_low", "ci_high"])
+        covariates, group_of = (), {"all": "all"}
+        n_seen, n_hat, se = parent.reference_rate
+        groups = pd.DataFrame([{"group": "all", "n_observed": n_seen, "n_hat": n_hat, "se": se}])
+    if groups is None:
+        return pd.DataFrame(columns=keys + ["n_hat", "se", "ci_low", "ci_high"])
+    included = sum(1 << roles.index(role) for role in parent.lists)
+    seen = (cells["history"].to_numpy(dtype=np.int64) & included) > 0
+    frame = cells.loc[seen, keys].copy()
+    frame["group"] = stratum_keys(cells.loc[seen], covariates).map(group_of).to_numpy()
+    frame["n_observed"] = cells.loc[seen, "births"].to_numpy(dtype=float)
+    counts = frame.groupby(keys + ["group"], sort=True, as_index=False)["n_observed"].sum()
+    estimated = synthetic_estimate(counts, groups, by="group", level=level)
+    estimated["variance"] = estimated["se"] ** 2
+    totals = estimated.groupby(keys, sort=True, as_index=False).agg(
+        n_observed=("n_observed", "sum"), n_hat=("n_hat", lambda v: v.sum(min_count=len(v))),
+        variance=("variance", lambda v: v.sum(min_count=len(v))),
+    )
+    totals["se"] = np.sqrt(totals["variance"])
+    low, high = lognormal_ci(totals["n_observed"], totals["n_hat"], totals["se"], level)
+    totals["ci_low"], totals["ci_high"] = low, high
+    return totals[keys + ["n_hat", "se", "ci_low", "ci_high"]]
+
+
+def _source_columns(cells: pd.DataFrame, roles: tuple[str, ...]) -> pd.DataFrame:
+    """``n_<role>`` and ``n_observed`` per area, level and period."""
+    keys = ["area_code", "level", "period"]
+    history = cells["history"].to_numpy(dtype=np.int64)
+    births = cells["births"].to_numpy(dtype=np.int64)
+    columns = {f"n_{role}": np.where((history >> p) & 1 == 1, births, 0) for p, role in enumerate(roles)}
+    frame = cells[keys].assign(**columns, n_observed=births)
+    return frame.groupby(keys, sort=True, as_index=False).sum()
+
+
+def completeness_table(
+    cells: pd.DataFrame,
+    roles: tuple[str, ...],
+    coverage: Mapping[str, Mapping[str, float]],
+    window: Sequence[str],
+    settings: CompletenessSettings,
+) -> pd.DataFrame:
+    """``completeness.csv`` (plus an internal ``se`` column) from the capture cells.
+
+    ``cells``: :func:`fpstat.engine.sql_reconcile.capture_cells` (births per area at every
+    level, period, covariates and capture history); ``coverage``: per role, the share of its
+    records carrying each covariate; ``window``: the periods to estimate.
+    """
+    cells = cells.loc[cells["period"].isin(list(window))].copy()
+    for column in COVARIATES:
+        cells[column] = cells[column].astype(object).where(cells[column].notna(), UNKNOWN)
+    cells["area_code"] = cells["area_code"].astype(str)
+    cells["period"] = cells["period"].astype(str)
+    cells["level"] = cells["level"].astype(str)
+    cells["depth"] = cells["depth"].astype(int)
+    table = _source_columns(cells, roles)
+    rows, parents = [], {}
+    upper = cells.loc[cells["depth"] <= ESTIMATED_DEPTH]
+    keys, problems = [], []
+    for (area, period), area_cells in upper.groupby(["area_code", "period"], sort=True):
+        keys.append((area, period, int(area_cells["depth"].iloc[0])))
+        problems.append(prepare_area(area_cells, roles, coverage, settings))
+    for (area, period, area_depth), estimate in zip(keys, estimate_areas(problems, settings), strict=True):
+        if area_depth == ESTIMATED_DEPTH:
+            parents[(area, period)] = estimate
+        rows.append({
+            "area_code": area, "period": period, "est_total": estimate.n_hat, "se": estimate.se,
+            "ci_low": estimate.ci_low, "ci_high": estimate.ci_high,
+            "est_total_unstratified": estimate.reference[0],
+            "ci_low_unstratified": estimate.reference[2], "ci_high_unstratified": estimate.reference[3],
+            "method": estimate.method, "warnings": ";".join(estimate.warnings),
+        })
+    rows += _sub_area_rows(cells.loc[cells["depth"] > ESTIMATED_DEPTH], parents, roles, settings.level)
+    estimates = pd.DataFrame(rows, columns=[
+        "area_code", "period", "est_total", "se", "ci_low", "ci_high", "est_total_unstratified",
+        "ci_low_unstratified", "ci_high_unstratified", "method", "warnings",
+    ])
+    table = table.merge(estimates, on=["area_code", "period"], how="left", validate="one_to_one")
+    return _finish(table, roles)
+
+
+def _sub_area_rows(
+    cells: pd.DataFrame, parents: Mapping[tuple[str, str], AreaEstimate], roles: tuple[str, ...], level: float
+) -> list[dict[str, object]]:
+    """Synthetic estimates of townships and villages, county by county and period by period."""
+    rows: list[dict[str, object]] = []
+    county_of = cells["area_code"].str.slice(0, 6).str.pad(12, side="right", fillchar="0")
+    for (county, period), sub_cells in cells.groupby([county_of, cells["period"]], sort=True):
+        parent = parents.get((county, period))
+        if parent is None or parent.groups is None:
+            rows += [{"area_code": area, "period": period, "method": "none", "warnings": "county-not-estimable"}
+                     for area in sorted(set(sub_cells["area_code"]))]
+            continue
+        main = _synthetic(sub_cells, roles, parent, level, stratified=parent.stratified)
+        reference = _synthetic(sub_cells, roles, parent, level, stratified=False).rename(columns={
+            "n_hat": "est_total_unstratified", "ci_low": "ci_low_unstratified", "ci_high": "ci_high_unstratified",
+        }).drop(columns="se")
+        merged = main.rename(columns={"n_hat": "est_total"}).merge(
+            reference, on=["area_code", "level", "period"], how="outer")
+        merged["method"] = f"synthetic(county {county[:6]}{' strata' if parent.stratified else ''})"
+        merged["warnings"] = ";".join(w for w in parent.warnings if w.startswith("source-excluded"))
+        rows += merged.drop(columns="level").to_dict("records")
+    return rows
+
+
+def _finish(table: pd.DataFrame, roles: tuple[str, ...]) -> pd.DataFrame:
+    """Completeness per source with its interval, rounding, column order, sorting."""
+    for column in ("est_total", "se", "ci_low", "ci_high", "est_total_unstratified",
+                   "ci_low_unstratified", "ci_high_unstratified"):
+        table[column] = pd.to_numeric(table[column], errors="coerce").astype(float)
+    for column in ("est_total", "ci_low", "ci_high", "est_total_unstratified", "ci_low_unstratified",
+                   "ci_high_unstratified"):
+        table[column] = table[column].round(1)
+    total, low, high = (table[c].to_numpy() for c in ("est_total", "ci_low", "ci_high"))
+    completeness_columns = []
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for role in roles:
+            seen = table[f"n_{role}"].to_numpy(dtype=float)
+            name = f"completeness_{role}"
+            table[name] = np.where(total > 0, seen / total, np.nan).round(4)
+            table[f"{name}_ci_low"] = np.where(high > 0, seen / high, np.nan).round(4)
+            table[f"{name}_ci_high"] = np.where(low > 0, seen / low, np.nan).round(4)
+            completeness_columns += [name, f"{name}_ci_low", f"{name}_ci_high"]
+    table["se"] = table["se"].round(3)
+    table["method"] = table["method"].fillna("none")
+    table["warnings"] = table["warnings"].fillna("")
+    below = table["est_total"] < table["n_observed"] - 0.05
+    table.loc[below, "warnings"] = table.loc[below, "warnings"].map(
+        lambda text: ";".join(filter(None, [text, "estimate-below-observed"]))
+    )
+    columns = (["area_code", "level", "period"] + [f"n_{role}" for role in roles]
+               + ["n_observed", "est_total", "ci_low", "ci_high"] + completeness_columns
+               + ["method", "warnings", "est_total_unstratified", "ci_low_unstratified",
+                  "ci_high_unstratified", "se"])
+    return table[columns].sort_values(["area_code", "period"], kind="stable", ignore_index=True)
