@@ -20,6 +20,7 @@ import pyarrow.parquet as pq
 from fpstat.audit.records import distinct_births
 from fpstat.engine import Engine, sql_audit
 from fpstat.rundir import RunDir
+from fpstat.schema import COUNT_FIELDS
 from fpstat.schema.periods import PERIOD_KINDS, period_bounds
 
 RECORD_COLUMNS = (
@@ -38,23 +39,8 @@ RECORD_COLUMNS = (
     "source_row",
 )
 #: Count columns of the normalised count table (docs/internals.md).
-COUNT_COLUMNS = (
-    "population",
-    "population_mean",
-    "births",
-    "births_male",
-    "births_female",
-    "births_within_policy",
-    "deaths",
-    "women_15_49",
-    "married_women_15_49",
-    "contraceptive_users",
-    "births_order_1",
-    "births_order_2",
-    "births_order_3plus",
-    "birth_defects",
-    "migrant_women",
-    "migrant_women_registered",
+COUNT_COLUMNS = tuple(
+    name for name in COUNT_FIELDS if name not in ("area_code", "area_name", "period")
 )
 _TEXT_COLUMNS = {
     "area_code": "string",
