@@ -167,8 +167,9 @@ def test_ids_of_unregistered_births_come_from_the_source_holding_them(clusters):
     records, links = clusters
     with Engine() as engine:
         births = build_births(engine, records, links, "sy")
-        listed = unregistered_births(engine, births, ["2024SY", "2025SY"], b"key")
+        listed, behind = unregistered_births(engine, births, ["2024SY", "2025SY"], b"key", links, records)
         release(engine)
     assert listed["record_ids"].tolist() == ["police:GA3;hospital:CS3"]
     assert listed["child_pid"].tolist() == [pseudonym("320581202401020011", b"key")]
     assert listed["mother_pid"].tolist() == [pseudonym("320581199001011234", b"key")]
+    assert behind["record_id"].tolist() == ["CS3", "GA3"] and set(behind["unregistered_row"]) == {1}

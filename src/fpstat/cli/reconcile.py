@@ -31,12 +31,11 @@ def _role_option(role: str, what: str, example: str) -> Any:
     )
 
 
-PlanningOption = _role_option("planning", "The planning office's birth register (计生), the register audited",
-                              "drop/planning/*.xlsx")
-PoliceOption = _role_option("police", "Police hukou birth registrations (公安户籍)", "drop/police/*.csv")
-CensusOption = _role_option("census", "Census or sample-survey children (人口普查/抽样调查)", "drop/census/*.xlsx")
-HospitalOption = _role_option("hospital", "Hospital deliveries / birth certificates (住院分娩)", "drop/hospital/*.csv")
-EducationOption = _role_option("education", "School or kindergarten enrolment (入学登记)", "drop/education/*.xlsx")
+PlanningOption = _role_option("planning", "The birth register under audit, 计生出生登记", "drop/planning/*.xlsx")
+PoliceOption = _role_option("police", "Police hukou birth registrations, 公安户籍", "drop/police/*.csv")
+CensusOption = _role_option("census", "Census or sample-survey children, 人口普查", "drop/census/*.xlsx")
+HospitalOption = _role_option("hospital", "Hospital deliveries or birth certificates, 住院分娩", "drop/hospital/*.csv")
+EducationOption = _role_option("education", "School or kindergarten enrolment, 入学登记", "drop/education/*.xlsx")
 PeriodOption = typer.Option(
     "sy", "--period",
     help="Periods to compare and estimate by: year (calendar), sy (statistical year, 1 Oct to 30 Sep), "
@@ -87,10 +86,11 @@ def reconcile(
 
     Examples:
 
-      fpstat reconcile --planning 'drop/planning/*.xlsx' --police 'drop/police/*.csv' --out runs/r1
+      fpstat reconcile --planning 'drop/planning/*.xlsx' --police drop/police.csv --out runs/r1
 
-      fpstat reconcile --planning 计生台账.xlsx --police 公安.csv --census 普查.xlsx --hospital 住院分娩.csv
-      --period quarter --out runs/q --include-records
+      fpstat reconcile --planning 台账.xlsx --police 公安.csv --hospital 住院分娩.csv --period quarter --out runs/q
+
+      fpstat reconcile --planning 台账.xlsx --census 普查汇总表.xlsx --out runs/c --json
     """
     from fpstat.reconcile import ReconcileSettings, reconcile_inputs
     from fpstat.rundir import RunDir

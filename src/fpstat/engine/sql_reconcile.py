@@ -64,25 +64,26 @@ def record_union(sources: Sequence[tuple[str, str]]) -> str:
         CAST(sex AS VARCHAR) AS sex,
         CAST(birth_order AS BIGINT) AS birth_order,
         CAST(within_policy AS BOOLEAN) AS within_policy,
-        CAST(migrant AS BOOLEAN) AS migrant,
-        CAST(child_id AS VARCHAR) AS child_id,
-        CAST(mother_id AS VARCHAR) AS mother_id
+        CAST(migrant AS BOOLEAN) AS migrant
     FROM {_name(view)}"""
         for view, role in sources
     ]
     return "\nUNION ALL\n".join(selects)
 
 
-def create_members(union_sql: str) -> str:
-    """``reconcile_members``: every record with its cluster, rule, probability, duplicate flag."""
+def create_members(union_sql: str, *, anchor_rules: Sequence[str]) -> str:
+    """``reconcile_members``: every record with its cluster and duplicate flag, and
+    ``link_probability``, the probability of the link that joined it to its cluster (null for
+    the record a cluster was founded on). Only the columns later steps read are kept."""
+    anchors = ", ".join(f"'{_name(rule)}'" for rule in anchor_rules)
     return f"""
     CREATE OR REPLACE TEMP TABLE reconcile_members AS
     WITH records AS ({union_sql})
     SELECT l.cluster_id,
            COALESCE(l.is_duplicate, FALSE) AS is_duplicate,
-           l.rule,
-           l.match_probability,
-           r.*
+           CASE WHEN l.rule NOT IN ({anchors}) THEN l.match_probability END AS link_probability,
+           r.role, r.record_id, r.area_code, r.birth_date, r.sex, r.birth_order,
+           r.within_policy, r.migrant
     FROM records r
     JOIN reconcile_links l
       ON l.role = r.role
@@ -93,14 +94,12 @@ def create_members(union_sql: str) -> str:
 
 
 def member_totals() -> str:
-    """Rows of ``reconcile_members`` and distinct record keys, to prove the join was 1:1."""
-    return """
-    SELECT count(*) AS members,
-           count(DISTINCT (role, source_file, source_sheet, source_row, record_id)) AS keys
-    FROM reconcile_members"""
+    """Rows of ``reconcile_members``: one per record and link when the join was one-to-one (a
+    record key given twice would multiply rows, a record without a link would drop one)."""
+    return "SELECT count(*) AS members FROM reconcile_members"
 
 
-def create_births(roles: Sequence[str], *, anchor_rules: Sequence[str]) -> str:
+def create_births(roles: Sequence[str]) -> str:
     """``reconcile_births``: one row per cluster with the consensus of its records.
 
     Each field's value (:data:`VOTED_FIELDS`) is the one most of the cluster's records
@@ -125,7 +124,6 @@ def create_births(roles: Sequence[str], *, anchor_rules: Sequence[str]) -> str:
         f"min(CASE WHEN role = 'planning' THEN {field} END) AS planning_{field}"
         for field in ("sex", "area_code", "birth_date")
     )
-    anchors = ", ".join(f"'{rule}'" for rule in anchor_rules)
     differs = [f"{field}_min <> {field}_max" for field in fields if field != "area_code"]
     differs.append("COALESCE(village_min, area_code_min) <> COALESCE(village_max, area_code_max)")
     voters = {field: f"m.{field} IS NOT NULL" for field in fields}
@@ -158,7 +156,7 @@ def create_births(roles: Sequence[str], *, anchor_rules: Sequence[str]) -> str:
             {flags},
             {planning},
             count(*) AS records,
-            min(CASE WHEN rule NOT IN ({anchors}) THEN match_probability END) AS match_confidence
+            min(link_probability) AS match_confidence
         FROM own
         GROUP BY cluster_id
     ),
@@ -313,23 +311,13 @@ def capture_cells(roles: Sequence[str]) -> str:
     return rollup(base, keys, ["births"], order=["area_code", "period", *COVARIATES, "history"])
 
 
-def member_records(cluster_table: str) -> str:
-    """Every record (duplicates too) of the clusters listed in ``cluster_table``."""
-    return f"""
-    SELECT m.cluster_id, m.role, m.record_id, m.source_file, m.source_sheet, m.source_row,
-           m.is_duplicate
-    FROM reconcile_members m
-    JOIN {_name(cluster_table)} c ON c.cluster_id = m.cluster_id
-    ORDER BY m.cluster_id, m.role, m.source_file, m.source_sheet, m.source_row"""
-
-
-def consensus_ids(cluster_table: str) -> str:
-    """``cluster_id, child_id, mother_id`` for the clusters in ``cluster_table``: the ID most of
-    a cluster's records give, ties to the source trusted first (``reconcile_priority``)."""
+def consensus_ids(candidates: str) -> str:
+    """``cluster_id, child_id, mother_id``: per cluster, the ID most of its records in the
+    table ``candidates`` (``cluster_id, role, child_id, mother_id``) give, ties to the source
+    trusted first (``reconcile_priority``), then the smaller ID."""
     long_rows = "\nUNION ALL\n".join(
-        f"SELECT m.cluster_id, m.role, '{field}' AS field, m.{field} AS value "
-        f"FROM reconcile_members m JOIN {_name(cluster_table)} c ON c.cluster_id = m.cluster_id "
-        f"WHERE NOT m.is_duplicate AND m.{field} IS NOT NULL"
+        f"SELECT cluster_id, role, '{field}' AS field, {field} AS value "
+        f"FROM {_name(candidates)} WHERE {field} IS NOT NULL"
         for field in ID_FIELDS
     )
     wide = ", ".join(f"max(CASE WHEN field = '{field}' THEN value END) AS {field}" for field in ID_FIELDS)
@@ -347,9 +335,12 @@ def consensus_ids(cluster_table: str) -> str:
                row_number() OVER (PARTITION BY cluster_id, field
                                   ORDER BY votes DESC, best_rank, value) AS position
         FROM votes
-    )
-    SELECT cluster_id, {wide} FROM ranked WHERE position = 1
-    GROUP BY cluster_id ORDER BY cluster_id"""
+    ),
+    chosen AS (SELECT cluster_id, {wide} FROM ranked WHERE position = 1 GROUP BY cluster_id)
+    SELECT c.cluster_id, chosen.child_id, chosen.mother_id
+    FROM (SELECT DISTINCT cluster_id FROM {_name(candidates)}) c
+    LEFT JOIN chosen ON chosen.cluster_id = c.cluster_id
+    ORDER BY c.cluster_id"""
 
 
 def covariate_coverage() -> str:

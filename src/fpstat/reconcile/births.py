@@ -99,7 +99,7 @@ def register_members(
     engine.register("reconcile_links", links)
     try:
         if views:
-            engine.execute(sql.create_members(sql.record_union(views)))
+            engine.execute(sql.create_members(sql.record_union(views), anchor_rules=(RULE_ANCHOR, RULE_SINGLETON)))
         else:
             engine.execute(
                 "CREATE OR REPLACE TEMP TABLE reconcile_members AS "
@@ -108,13 +108,10 @@ def register_members(
     finally:
         for view, _ in views:
             engine.unregister(view)
-    totals = engine.arrow(sql.member_totals()).to_pylist()[0] if views else {"members": 0, "keys": 0}
+    members = int(engine.arrow(sql.member_totals()).column("members")[0].as_py()) if views else 0
     expected = sum(len(records[role]) for role in roles)
-    if not totals["members"] == totals["keys"] == expected == len(links):
-        raise LinkageMismatch(
-            f"links cover {totals['members']} of {expected} records "
-            f"({totals['keys']} distinct keys, {len(links)} links)"
-        )
+    if not members == expected == len(links):
+        raise LinkageMismatch(f"{members} records joined to links, of {expected} records and {len(links)} links")
     return roles
 
 
@@ -148,7 +145,7 @@ def build_births(
     engine.register("reconcile_levels", levels_table())
     if not roles:
         return Births((), pd.DataFrame(), period_kind)
-    engine.execute(sql.create_births(roles, anchor_rules=(RULE_ANCHOR, RULE_SINGLETON)))
+    engine.execute(sql.create_births(roles))
     table = engine.frame("SELECT * FROM reconcile_births ORDER BY cluster_id")
     return Births(roles, table, period_kind)
 

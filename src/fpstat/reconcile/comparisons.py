@@ -27,7 +27,8 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "child_name": ("different", "partly similar", "similar", "homophone", "same"),
     "birth_date": ("different", "within a month", "day and month swapped", "within tolerance", "same"),
     "sex": ("different", "same"),
-    "area": ("different county", "same county", "same township", "same village"),
+    "area": ("different county", "same county", "same township, other village",
+             "same township, village not given", "same village"),
     "birth_order": ("different", "same"),
 }
 FIELD_NAMES: tuple[str, ...] = tuple(FIELDS)
@@ -45,7 +46,7 @@ DEFAULT_M: dict[str, tuple[float, ...]] = {
     "child_name": (0.05, 0.03, 0.04, 0.08, 0.80),
     "birth_date": (0.005, 0.01, 0.02, 0.05, 0.915),
     "sex": (0.02, 0.98),
-    "area": (0.03, 0.07, 0.30, 0.60),
+    "area": (0.03, 0.07, 0.20, 0.10, 0.60),
     "birth_order": (0.10, 0.90),
 }
 #: Pseudo-count centres for u (non-matches); random pairs outweigh them at once.
@@ -56,7 +57,7 @@ DEFAULT_U: dict[str, tuple[float, ...]] = {
     "child_name": (0.90, 0.07, 0.02, 0.005, 0.005),
     "birth_date": (0.95, 0.04, 0.004, 0.004, 0.002),
     "sex": (0.5, 0.5),
-    "area": (0.80, 0.15, 0.04, 0.01),
+    "area": (0.80, 0.15, 0.035, 0.005, 0.01),
     "birth_order": (0.5, 0.5),
 }
 def _identity_levels(left: np.ndarray, right: np.ndarray) -> np.ndarray:
@@ -109,10 +110,14 @@ def _date_levels(a: PreparedRecords, b: PreparedRecords, tolerance: int) -> np.n
 
 
 def _area_levels(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Area agreement; a code that stops at the township (village digits 000, as hospitals
+    write it) agrees with any village of that township, on a level of its own."""
     levels = np.zeros(len(a), dtype=np.int8)
     levels[a // 1_000_000 == b // 1_000_000] = 1
-    levels[a // 1000 == b // 1000] = 2
-    levels[a == b] = 3
+    same_township = a // 1000 == b // 1000
+    levels[same_township] = 2
+    levels[same_township & ((a % 1000 == 0) | (b % 1000 == 0))] = 3
+    levels[a == b] = 4
     levels[(a <= 0) | (b <= 0)] = MISSING
     return levels
 

@@ -32,7 +32,8 @@ from fpstat.reconcile.counts import SOURCE_ROLES, compare_counts, sex_disagreeme
 from fpstat.reconcile.estimators import lognormal_ci
 from fpstat.reconcile.linkage import LinkageSettings, link_records
 from fpstat.reconcile.unregistered import COLUMNS as UNREGISTERED_COLUMNS
-from fpstat.reconcile.unregistered import unregistered_births, unregistered_records
+from fpstat.reconcile.unregistered import unregistered_births
+from fpstat.rundir import RunDir
 from fpstat.schema import LoadResult, empty_counts, empty_records
 from fpstat.schema.periods import PERIOD_KINDS
 
@@ -138,13 +139,17 @@ def _coverage_warnings(coverage: dict[str, dict[str, float]], threshold: float) 
 
 def reconcile_inputs(
     loaded: LoadResult,
-    run: Any,
+    run: RunDir,
     settings: ReconcileSettings,
     *,
     engine: Engine | None = None,
     on_progress: ProgressCallback | None = None,
 ) -> ReconcileSummary:
-    """Reconcile ``loaded`` into the run directory ``run`` (a :class:`fpstat.rundir.RunDir`)."""
+    """Reconcile ``loaded`` into the run directory ``run`` and say what was found.
+
+    Raises :class:`fpstat.errors.UsageError` when there is no planning register or nothing to
+    compare it with. ``on_progress(step, done, total)`` is called as each step starts.
+    """
     settings.validate()
     records, count_roles = _check_inputs(loaded)
     notify = on_progress or (lambda *args, **kwargs: None)
@@ -176,9 +181,8 @@ def reconcile_inputs(
             completeness = completeness_table(cells, births.roles, coverage, window, completeness_settings)
         notify("listing unregistered births", 4, len(STEPS))
         with run.timed("unregistered"):
-            unregistered = unregistered_births(engine, births, window, key)
-            private = (unregistered_records(engine, unregistered, records)
-                       if settings.include_records else None)
+            unregistered, behind = unregistered_births(engine, births, window, key, linkage.links, records)
+            private = behind if settings.include_records else None
         notify("writing the run directory", 5, len(STEPS))
         with run.timed("write"):
             outputs = _write(run, loaded, linkage.links, unregistered, counts.table, completeness,
@@ -210,7 +214,7 @@ def reconcile_inputs(
             engine.close()
 
 
-def _write(run: Any, loaded: LoadResult, links: pd.DataFrame, unregistered: pd.DataFrame,
+def _write(run: RunDir, loaded: LoadResult, links: pd.DataFrame, unregistered: pd.DataFrame,
            counts: pd.DataFrame, completeness: pd.DataFrame, sex_table: pd.DataFrame,
            private: pd.DataFrame | None, key: bytes) -> list[str]:
     run.write_csv("rejects.csv", loaded.rejects)

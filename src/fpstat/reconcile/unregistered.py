@@ -6,8 +6,8 @@ entry of the same birth in the register is a duplicate (no new birth), a registe
 the wrong sex still links to the birth (a sex error, counted in ``sex_disagreements.csv``).
 Only births of the reconciliation window are listed (:func:`.births.reconciliation_window`).
 
-``unregistered.csv`` carries no names and no raw IDs: the child's and mother's IDs appear as
-keyed-hash pseudonyms (:func:`fpstat.privacy.pseudonymise`, HMAC-SHA256), the same ones as in
+``unregistered.csv`` carries no names and no raw IDs: the child's and mother's IDs (chosen
+among the birth's records by the same vote as the other fields) appear as keyed-hash pseudonyms (:func:`fpstat.privacy.pseudonymise`, HMAC-SHA256), the same ones as in
 ``records.parquet``. Rows are sorted by area, period, birth date and record ids. With
 ``--include-records`` the records behind each row, with names and IDs, go to the owner-only
 ``records.xlsx`` for correcting the register; its ``unregistered_row`` is the row's number in
@@ -48,22 +48,62 @@ def _joined(parts: Sequence[pd.Series]) -> pd.Series:
     return result
 
 
-def unregistered_births(engine: Engine, births: Births, window: Sequence[str], key: bytes) -> pd.DataFrame:
-    """One row per birth no planning record holds (see the module doc); ``cluster_id`` kept
-    as the last column for :func:`unregistered_records` (not written to the CSV).
+def member_records(
+    cluster_ids: pd.Series, links: pd.DataFrame, records: Mapping[str, pd.DataFrame]
+) -> pd.DataFrame:
+    """Every record (duplicates too, flagged) of the clusters ``cluster_ids``, with all its
+    fields, and ``position``: the cluster's position in ``cluster_ids``."""
+    wanted = pd.DataFrame({"cluster_id": cluster_ids.astype(str).to_numpy(), "position": np.arange(len(cluster_ids))})
+    members = links.assign(cluster_id=links["cluster_id"].astype(str)).merge(wanted, on="cluster_id")
+    keys = ["record_id", "source_file", "source_sheet", "source_row"]
+    pieces = []
+    for role, frame in records.items():
+        mine = members.loc[members["role"] == role, ["cluster_id", "position", "role", "is_duplicate", *keys]]
+        if mine.empty:
+            continue
+        pieces.append(_keyed(mine).merge(_keyed(frame.drop(columns=["role"])), on=keys, how="left",
+                                         validate="one_to_one"))
+    if not pieces:
+        return pd.DataFrame(columns=["cluster_id", "position", "role", "is_duplicate", *keys, "child_id", "mother_id"])
+    return pd.concat(pieces, ignore_index=True).sort_values(
+        ["position", "role", "source_file", "source_sheet", "source_row"], kind="stable", ignore_index=True)
 
-    Needs the tables :func:`.births.build_births` left on ``engine`` (for the IDs, chosen by
-    the same vote as the other fields, only for these births).
+
+def _keyed(frame: pd.DataFrame) -> pd.DataFrame:
+    """Record keys in one form on both sides of a merge (blank file/sheet as '')."""
+    typed = frame.astype({"record_id": "string", "source_file": "string", "source_sheet": "string",
+                          "source_row": "Int64"})
+    return typed.fillna({"source_file": "", "source_sheet": ""})
+
+
+def _consensus_ids(engine: Engine, members: pd.DataFrame) -> pd.DataFrame:
+    """The child's and mother's ID of each cluster, by the vote of :mod:`.births`."""
+    candidates = members.loc[~members["is_duplicate"].astype(bool), ["cluster_id", "role", "child_id", "mother_id"]]
+    engine.register("reconcile_id_candidates", candidates.astype(
+        {"cluster_id": "string", "role": "string", "child_id": "string", "mother_id": "string"}))
+    try:
+        return engine.frame(sql.consensus_ids("reconcile_id_candidates"))
+    finally:
+        engine.unregister("reconcile_id_candidates")
+
+
+def unregistered_births(
+    engine: Engine, births: Births, window: Sequence[str], key: bytes,
+    links: pd.DataFrame, records: Mapping[str, pd.DataFrame],
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``unregistered.csv`` (see the module doc) and the records behind its rows.
+
+    The first table keeps ``cluster_id`` as a last column (not written to the CSV); the
+    second has one row per record of those births, ``unregistered_row`` numbering them like
+    the CSV, for ``records.xlsx``. The IDs are chosen by the vote of :mod:`.births` (needs
+    ``reconcile_priority`` on ``engine``), only for these births.
     """
     table = births.table
     if table.empty:
-        return pd.DataFrame(columns=[*COLUMNS, "cluster_id"])
+        return pd.DataFrame(columns=[*COLUMNS, "cluster_id"]), pd.DataFrame(columns=list(RECORD_COLUMNS))
     missing = table.loc[~table["in_planning"].astype(bool) & table["period"].isin(list(window))]
-    engine.register("reconcile_missing", missing[["cluster_id"]].reset_index(drop=True))
-    try:
-        ids = engine.frame(sql.consensus_ids("reconcile_missing"))
-    finally:
-        engine.unregister("reconcile_missing")
+    members = member_records(missing["cluster_id"], links, records)
+    ids = _consensus_ids(engine, members)
     missing = missing.merge(ids, on="cluster_id", how="left", validate="one_to_one")
     roles = [role for role in births.roles if role != "planning"]
     flags = [missing[f"in_{role}"].astype(bool) for role in roles]
@@ -87,43 +127,9 @@ def unregistered_births(engine: Engine, births: Births, window: Sequence[str], k
         "mother_pid": pseudonymise(missing["mother_id"].astype(object).where(missing["mother_id"].notna(), None), key),
         "cluster_id": missing["cluster_id"].astype("string"),
     })
-    return result.sort_values(
-        ["area_code", "period", "birth_date", "record_ids"], kind="stable", ignore_index=True
-    )
-
-
-def unregistered_records(
-    engine: Engine, unregistered: pd.DataFrame, records: Mapping[str, pd.DataFrame]
-) -> pd.DataFrame:
-    """The source records (names, raw IDs) of the unregistered births, for ``records.xlsx``."""
-    clusters = pd.DataFrame({
-        "cluster_id": unregistered["cluster_id"].astype(str),
-        "unregistered_row": np.arange(1, len(unregistered) + 1),
-    })
-    engine.register("reconcile_unregistered", clusters)
-    try:
-        members = engine.frame(sql.member_records("reconcile_unregistered"))
-    finally:
-        engine.unregister("reconcile_unregistered")
-    members = members.merge(clusters, on="cluster_id", how="left")
-    keys = ["role", "record_id", "source_file", "source_sheet", "source_row"]
-    pieces = []
-    for role, frame in records.items():
-        rows = members.loc[members["role"] == role]
-        if rows.empty:
-            continue
-        source = frame.assign(
-            record_id=frame["record_id"].astype("string"),
-            source_file=frame["source_file"].astype("string").fillna(""),
-            source_sheet=frame["source_sheet"].astype("string").fillna(""),
-            source_row=frame["source_row"].astype("Int64"),
-        ).drop(columns=["role"])
-        rows = rows.astype({"record_id": "string", "source_file": "string", "source_sheet": "string",
-                            "source_row": "Int64"})
-        pieces.append(rows.merge(source, on=keys[1:], how="left"))
-    if not pieces:
-        return pd.DataFrame(columns=list(RECORD_COLUMNS))
-    combined = pd.concat(pieces, ignore_index=True)
-    combined = combined.sort_values(["unregistered_row", "role", "source_file", "source_sheet", "source_row"],
-                                    kind="stable", ignore_index=True)
-    return combined[[column for column in RECORD_COLUMNS if column in combined.columns]]
+    result = result.sort_values(["area_code", "period", "birth_date", "record_ids"], kind="stable", ignore_index=True)
+    row_of = pd.Series(np.arange(1, len(result) + 1), index=result["cluster_id"].astype(str))
+    behind = members.assign(unregistered_row=members["cluster_id"].map(row_of))
+    behind = behind.sort_values(["unregistered_row", "role", "source_file", "source_sheet", "source_row"],
+                                kind="stable", ignore_index=True)
+    return result, behind[[column for column in RECORD_COLUMNS if column in behind.columns]]
