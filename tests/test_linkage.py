@@ -199,6 +199,38 @@ def test_one_to_one_keeps_only_the_best_of_two_candidates() -> None:
     assert not primaries.duplicated(["cluster_id", "role"]).any()
 
 
+def test_second_look_joins_halves_of_a_birth_the_register_lacks() -> None:
+    """A birth missing from planning, seen by police (child's name only) and hospital (mother's
+    name only), ends as one cluster once census has linked the halves' fields together."""
+    births = population(300, seed=13)
+    planning, _ = source(births.iloc[1:], "planning", "P", {"child_id": 1.0}, seed=1)
+    police, _ = source(births, "police", "G", {"mother_id": 0.5}, seed=2)
+    hospital, _ = source(births, "hospital", "H", {"child_id": 0.0, "child_name": 0.0}, seed=3)
+    census, _ = source(births, "census", "C", {"child_id": 0.0, "mother_id": 0.0}, seed=4)
+    police.loc[0, ["mother_id", "mother_name"]] = pd.NA  # census has both names: the bridge
+    result = link_records({"planning": planning, "police": police, "hospital": hospital,
+                           "census": census})
+    links = result.links
+    assert cluster_of(links, "police", "G00000") == cluster_of(links, "hospital", "H00000")
+    assert cluster_of(links, "census", "C00000") == cluster_of(links, "police", "G00000")
+    roles = set(links.loc[links["cluster_id"] == cluster_of(links, "police", "G00000"), "role"])
+    assert "planning" not in roles
+    second_look = result.parameters["steps"][-1]
+    assert second_look["role"] == "second look" and second_look["rounds"][0]["merged"] >= 1
+
+
+def test_a_township_level_area_code_agrees_with_its_villages() -> None:
+    """Hospitals write the township (village digits 000): that agrees with any of its villages."""
+    from fpstat.reconcile.comparisons import COLUMN, FIELDS, _area_levels
+
+    levels = _area_levels(np.array([320581101000, 320581101201, 320581101201, 320581102201]),
+                          np.array([320581101203, 320581101203, 320581101201, 320581101201]))
+    labels = [FIELDS["area"][level] for level in levels]
+    assert labels == ["same township, village not given", "same township, other village",
+                      "same village", "same county"]
+    assert COLUMN["area"] >= 0
+
+
 def test_greedy_assignment_is_one_to_one_by_descending_score() -> None:
     """The best pair wins; the loser takes its next-best free partner."""
     entity = np.array([1, 1, 2, 2])

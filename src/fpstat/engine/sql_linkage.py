@@ -154,7 +154,7 @@ def _rule_blocks(rule: BlockingRule, index: int) -> str:
     )"""
 
 
-def blocking(rules: Sequence[BlockingRule], max_block_pairs: int, older_only: bool = False) -> str:
+def blocking(rules: Sequence[BlockingRule], max_block_pairs: int) -> str:
     """Candidate pairs of every rule, and each rule's block statistics, in one statement.
 
     Rows with ``kind = 'pair'`` give ``rule`` (the rule's position in ``rules``), ``entity`` and
@@ -162,20 +162,18 @@ def blocking(rules: Sequence[BlockingRule], max_block_pairs: int, older_only: bo
     of at most ``max_block_pairs`` pairs (a block larger than that, a common name in a big town,
     is skipped rather than letting the pair count explode). Rows with ``kind = 'blocks'`` give
     per rule ``blocks``, ``pairs``, ``capped_blocks`` and ``capped_pairs`` (the skipped ones).
-    With ``older_only`` (both sides numbered alike) only pairs with ``cluster < entity`` count.
     """
     cap = int(max_block_pairs)
     ctes = ",\n    ".join(_rule_blocks(rule, i) for i, rule in enumerate(rules))
     parts = []
     for i, rule in enumerate(rules):
         keys = ", ".join(f"k{j}" for j in range(len(rule.left_keys)))
-        older = f" WHERE rk{i}.cluster < lk{i}.entity" if older_only else ""
         parts.append(f"""
     SELECT DISTINCT 'pair' AS kind, {i} AS rule, lk{i}.entity, rk{i}.cluster,
            NULL::BIGINT AS blocks, NULL::BIGINT AS pairs, NULL::BIGINT AS capped_blocks,
            NULL::BIGINT AS capped_pairs
     FROM lk{i} JOIN (SELECT {keys} FROM b{i} WHERE pairs <= {cap}) kept USING ({keys})
-    JOIN rk{i} USING ({keys}){older}""")
+    JOIN rk{i} USING ({keys})""")
         parts.append(f"""
     SELECT 'blocks' AS kind, {i} AS rule, NULL::BIGINT AS entity, NULL::BIGINT AS cluster,
            count(*) AS blocks, COALESCE(sum(pairs), 0) AS pairs,
@@ -192,18 +190,6 @@ def count_links() -> str:
     SELECT role, rule, count(*) AS records,
            sum(CASE WHEN is_duplicate THEN 1 ELSE 0 END) AS duplicates
     FROM linkage_links GROUP BY role, rule ORDER BY role, rule"""
-
-
-def count_clusters_by_sources() -> str:
-    """Clusters (births) per combination of sources, as a bit mask over ``linkage_roles``
-    (``role``, ``bit``): the caller turns masks into names such as ``planning;police``."""
-    return """
-    WITH per_cluster AS (
-        SELECT l.cluster_id, sum(DISTINCT r.bit) AS mask
-        FROM linkage_links l JOIN linkage_roles r ON l.role = r.role
-        GROUP BY l.cluster_id
-    )
-    SELECT mask, count(*) AS births FROM per_cluster GROUP BY mask ORDER BY mask"""
 
 
 #: The blocking rules fpstat knows, by name (LinkageSettings.blocking_rules picks among them).
@@ -264,4 +250,9 @@ DEFAULT_BLOCKING: tuple[str, ...] = (
     "mother_id", "township+sex+birth_date", "mother_name+birth_date±tolerance",
     "child_name+birth_date±tolerance", "mother_name+swapped_date", "child_name+swapped_date",
     "mother_name+child_name",
+)
+#: The rules of the second look (whole clusters against whole clusters): by then a cluster that
+#: still needs a match by place and date alone would find too many.
+SECOND_LOOK_BLOCKING: tuple[str, ...] = tuple(
+    name for name in DEFAULT_BLOCKING if not name.startswith("township")
 )

@@ -51,7 +51,7 @@ def blocked_pairs(
     shifts = pa.table({"days": pa.array(range(-tolerance_days, tolerance_days + 1), pa.int32())})
     engine.register("linkage_shifts", shifts)
     try:
-        result = engine.arrow(sql.blocking(rules, max_block_pairs, older_only))
+        result = engine.arrow(sql.blocking(rules, max_block_pairs))
     finally:
         engine.unregister("linkage_shifts")
     blocks = int(pc.sum(pc.equal(result.column("kind"), "blocks")).as_py() or 0)
@@ -67,6 +67,8 @@ def blocked_pairs(
         statistics[name]["candidates"] = int(per_rule[int(row["rule"])])
     first = np.ones(len(entity), dtype=bool)  # rows are sorted by entity, cluster
     first[1:] = (entity[1:] != entity[:-1]) | (cluster[1:] != cluster[:-1])
+    if older_only:  # here, not in SQL: an inequality would cost the hash join
+        first &= cluster < entity
     return entity[first], cluster[first], statistics
 
 
@@ -92,7 +94,10 @@ def assign_one_to_one(entity: np.ndarray, cluster: np.ndarray, score: np.ndarray
         order = index[np.lexsort((cluster[index], entity[index], -score[index]))]
         _, first_of_entity = np.unique(entity[order], return_index=True)
         _, first_of_cluster = np.unique(cluster[order], return_index=True)
-        mutual = np.intersect1d(order[first_of_entity], order[first_of_cluster])
+        best_of_both = np.zeros(len(entity), dtype=np.int8)
+        best_of_both[order[first_of_entity]] += 1
+        best_of_both[order[first_of_cluster]] += 1
+        mutual = np.flatnonzero(best_of_both == 2)
         accepted[mutual] = True
         alive &= ~np.isin(entity, entity[mutual]) & ~np.isin(cluster, cluster[mutual])
     return accepted

@@ -34,7 +34,7 @@ from fpstat.reconcile.fellegi_sunter import (
     distinct_patterns,
     estimate_em,
 )
-from fpstat.reconcile.parameters import known_match_m, random_pair_u, starting_model
+from fpstat.reconcile.parameters import Compare, known_match_m, random_pair_u, starting_model
 from fpstat.reconcile.prepared import ClusterProfiles, PreparedRecords
 
 if TYPE_CHECKING:
@@ -85,7 +85,7 @@ class Clustering:
     def cluster_count(self) -> int:
         return len(self.founder_of)
 
-    def comparer(self, left: PreparedRecords, right: PreparedRecords):  # noqa: ANN201
+    def comparer(self, left: PreparedRecords, right: PreparedRecords) -> Compare:
         """compare(left rows, right rows) -> comparison vectors, with this linkage's settings."""
         settings = self.settings
 
@@ -187,15 +187,16 @@ class Clustering:
         known = np.concatenate([this_step, *borrowed]) if borrowed else this_step
         return known[(known != MISSING).any(axis=1)]
 
-    def score(self, compare, left: PreparedRecords, left_rows: np.ndarray,  # noqa: ANN001
+    def score(self, compare: Compare, left: PreparedRecords, left_rows: np.ndarray,
               right: PreparedRecords, right_rows: np.ndarray, known: np.ndarray, step: int,
-              report: dict[str, object], older_only: bool = False) -> Scored:
+              report: dict[str, object], older_only: bool = False,
+              rules: tuple[str, ...] | None = None) -> Scored:
         """Blocked candidate pairs (``linkage_left`` / ``_right`` registered) with their match
         weight and posterior under a model fitted by semi-supervised EM."""
         settings = self.settings
         entity, cluster, blocking = cand.blocked_pairs(
-            self.engine, settings.blocking_rules, settings.max_block_pairs,
-            settings.date_tolerance_days, older_only)
+            self.engine, settings.blocking_rules if rules is None else rules,
+            settings.max_block_pairs, settings.date_tolerance_days, older_only)
         levels = compare(entity, cluster)
         total_pairs = float(len(left_rows)) * float(len(right_rows))
         u = random_pair_u(compare, left, left_rows, right, right_rows,
@@ -228,8 +229,11 @@ class Clustering:
         """A bit mask per cluster: bit r set when it holds a record of the source ranked r."""
         masks = np.zeros(self.cluster_count, dtype=np.int64)
         clustered = self.cluster_of >= 0
-        np.bitwise_or.at(masks, self.cluster_of[clustered],
-                         np.left_shift(1, self.records.role_rank[clustered].astype(np.int64)))
+        ranks = self.records.role_rank
+        for rank in np.flatnonzero(np.bincount(ranks[clustered].astype(np.int64))):
+            holders = self.cluster_of[clustered & (ranks == rank)]
+            held = np.bincount(holders, minlength=self.cluster_count) > 0
+            masks[held] |= np.int64(1) << np.int64(rank)
         return masks
 
     def links_table(self) -> pa.Table:

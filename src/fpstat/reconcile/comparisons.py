@@ -36,6 +36,7 @@ LEVEL_COUNTS: tuple[int, ...] = tuple(len(labels) for labels in FIELDS.values())
 COLUMN: dict[str, int] = {name: index for index, name in enumerate(FIELD_NAMES)}
 #: Levels of ``mother`` decided by the IDs (the others by the names, when an ID is missing).
 MOTHER_SAME_ID, MOTHER_SAME_TAIL, MOTHER_DIFFERENT_ID = 6, 5, 0
+MOTHER_SAME_NAME, MOTHER_HOMOPHONE_NAME = 4, 3
 
 #: Pseudo-count centres for m (matches): "records of one birth mostly agree, with the typing
 #: errors registers are known for". Known matches and EM outweigh them at once.

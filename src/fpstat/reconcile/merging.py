@@ -19,7 +19,7 @@ from fpstat.reconcile.fellegi_sunter import MISSING
 
 RULE_DUPLICATE_PROBABILISTIC = "duplicate:probabilistic"  # found by the second look
 #: Rounds of the second look (a cluster merged in one round may complete another's match).
-SECOND_LOOK_ROUNDS = 2
+SECOND_LOOK_ROUNDS = 3
 
 
 def resolve_deferred(clustering: Clustering, deferred: list[tuple[int, int]]) -> dict[str, object]:
@@ -104,7 +104,8 @@ def second_look(clustering: Clustering, register_rank: int, step: int) -> dict[s
         cand.register_sides(clustering.engine, profiles.table, orphans, profiles.table, alive)
         entity, cluster, weight, posterior = clustering.score(
             clustering.comparer(profiles, profiles), profiles, orphans, profiles, alive, known,
-            step * 100 + round_number, round_report, older_only=True)
+            step * 100 + round_number, round_report, older_only=True,
+            rules=clustering.settings.second_look_blocking_rules)
         above = (posterior >= clustering.settings.match_threshold) & (cluster < entity)
         entity, cluster, weight, posterior = entity[above], cluster[above], weight[above], posterior[above]
         allowed = ~_duplicate_conflicts(clustering, entity, cluster)

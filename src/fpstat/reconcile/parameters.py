@@ -8,8 +8,8 @@
   several blocking rules makes the fields look dependent (a pair from the mother-ID block
   agrees on the mother but not the date, one from the date block the other way round).
   Agreement on an identifier is far too rare to be seen in a sample, so the "same" levels of
-  IDs, child names (and homophones) and birth dates take their exact random-pair frequency
-  from the value counts instead (``sum_v n_left(v) n_right(v) / (N_left N_right)``, the
+  IDs, names (and homophones) and birth dates take their exact random-pair frequency from
+  the value counts instead (``sum_v n_left(v) n_right(v) / (N_left N_right)``, the
   frequency-based u of Winkler 1988); the sample gives the other levels.
 * **m** (level frequencies among matches) starts from the source's exact links, which are
   matches (masked on the fields each pass selected on), and is refined by EM together with
@@ -29,7 +29,9 @@ from fpstat.reconcile.comparisons import (
     DEFAULT_U,
     FIELD_NAMES,
     LEVEL_COUNTS,
+    MOTHER_HOMOPHONE_NAME,
     MOTHER_SAME_ID,
+    MOTHER_SAME_NAME,
     MOTHER_SAME_TAIL,
 )
 from fpstat.reconcile.fellegi_sunter import MISSING, FellegiSunterModel, level_frequencies
@@ -117,8 +119,26 @@ def random_pair_u(
             u[COLUMN["birth_date"]], present_rate("birth_date"), {4: same_day})
     same_id = rate(lambda records: records.mother_id)
     same_tail = max(rate(lambda records: records.mother_id_tail) - same_id, 0.0)
+    # The mother is compared by name where the two do not both have her ID.
+    scale = float(len(left_rows)) * float(len(right_rows))
+    ids_left, ids_right = left.mother_id[left_rows] >= 0, right.mother_id[right_rows] >= 0
+    share_with_ids = float(ids_left.sum()) * float(ids_right.sum()) / scale
+
+    def by_name(codes_of: Callable[[PreparedRecords], np.ndarray]) -> float:
+        codes_left, codes_right = codes_of(left)[left_rows], codes_of(right)[right_rows]
+        self_pairs = int((codes_of(left)[both_sides] >= 0).sum())
+        own = both_sides[left.mother_id[both_sides] >= 0]  # self pairs that both have an ID
+        with_ids = _shared_value_rate(codes_left[ids_left], codes_right[ids_right],
+                                      int((codes_of(left)[own] >= 0).sum()))
+        return max(_shared_value_rate(codes_left, codes_right, self_pairs)
+                   - with_ids * share_with_ids, 0.0)
+
+    same_mother_name = by_name(lambda records: records.mother_name.simplified)
+    homophone_mother = max(by_name(lambda records: records.mother_name.pinyin) - same_mother_name, 0.0)
     u[COLUMN["mother"]] = _set_rare_levels(
-        u[COLUMN["mother"]], present_rate("mother"), {MOTHER_SAME_ID: same_id, MOTHER_SAME_TAIL: same_tail})
+        u[COLUMN["mother"]], present_rate("mother"),
+        {MOTHER_SAME_ID: same_id, MOTHER_SAME_TAIL: same_tail, MOTHER_SAME_NAME: same_mother_name,
+         MOTHER_HOMOPHONE_NAME: homophone_mother})
     return u
 
 

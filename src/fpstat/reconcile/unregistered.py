@@ -20,6 +20,8 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from fpstat.engine import Engine
 from fpstat.engine import sql_reconcile as sql
@@ -53,20 +55,30 @@ def member_records(
 ) -> pd.DataFrame:
     """Every record (duplicates too, flagged) of the clusters ``cluster_ids``, with all its
     fields, and ``position``: the cluster's position in ``cluster_ids``."""
-    wanted = pd.DataFrame({"cluster_id": cluster_ids.astype(str).to_numpy(), "position": np.arange(len(cluster_ids))})
-    members = links.assign(cluster_id=links["cluster_id"].astype(str)).merge(wanted, on="cluster_id")
+    wanted = pd.DataFrame({"cluster_id": cluster_ids.astype("string").to_numpy(), "position": np.arange(len(cluster_ids))})
+    linked = links.assign(cluster_id=links["cluster_id"].astype("string"))
+    members = linked.loc[_is_in(linked["cluster_id"], wanted["cluster_id"])].merge(wanted, on="cluster_id")
     keys = ["record_id", "source_file", "source_sheet", "source_row"]
     pieces = []
     for role, frame in records.items():
         mine = members.loc[members["role"] == role, ["cluster_id", "position", "role", "is_duplicate", *keys]]
         if mine.empty:
             continue
-        pieces.append(_keyed(mine).merge(_keyed(frame.drop(columns=["role"])), on=keys, how="left",
-                                         validate="one_to_one"))
+        mine = _keyed(mine)
+        candidates = frame.loc[_is_in(frame["record_id"], mine["record_id"])]
+        pieces.append(mine.merge(_keyed(candidates.drop(columns=["role"])), on=keys, how="left",
+                                 validate="one_to_one"))
     if not pieces:
         return pd.DataFrame(columns=["cluster_id", "position", "role", "is_duplicate", *keys, "child_id", "mother_id"])
     return pd.concat(pieces, ignore_index=True).sort_values(
         ["position", "role", "source_file", "source_sheet", "source_row"], kind="stable", ignore_index=True)
+
+
+def _is_in(values: pd.Series, wanted: pd.Series) -> np.ndarray:
+    """``values.isin(wanted)`` for text columns of millions of rows, in Arrow."""
+    as_text = pa.array(values.astype("string"), type=pa.string())
+    found = pc.is_in(as_text, value_set=pa.array(wanted.astype("string").dropna().unique(), type=pa.string()))
+    return found.to_numpy(zero_copy_only=False).astype(bool)
 
 
 def _keyed(frame: pd.DataFrame) -> pd.DataFrame:
