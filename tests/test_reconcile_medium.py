@@ -22,8 +22,8 @@ AS_OF = dt.date(2026, 1, 31)
 FOUR = ("planning", "police", "census", "hospital")
 TWO = ("planning", "police")
 COVERAGE_GAP = (
-    "known gap, reported to the lead: {why}. Accuracy targets are met (see the other tests); "
-    "the 95 % interval misses the true total in most counties"
+    "known limit of the data: {why}. Accuracy targets are met (see the other tests); "
+    "the 95 % interval misses the true total in most counties (3 of 8 cover)"
 )
 
 
@@ -102,23 +102,27 @@ def test_county_totals_within_two_percent_with_planning_and_police(medium):
     assert len(errors) == 8 and (errors["relative_error"] <= 0.02).all(), errors
 
 
-@pytest.mark.xfail(strict=True, reason=COVERAGE_GAP.format(
-    why="record linkage splits ~0.4 % of births into two clusters and merges ~0.3 % (twins, "
-        "mostly), a net over-count larger than the interval's half-width of ~0.1 %; with the "
-        "true clusters 7 of 8 intervals cover"))
 def test_county_intervals_cover_the_truth_with_four_sources(medium):
-    """Four sources: every county's 95 % interval holds the true number of births."""
+    """Four sources: the 95 % intervals, widened for the linkage's doubtful decisions, hold
+    the true number of births in at least 7 of the 8 county-periods.
+
+    Eight intervals that each cover with probability 0.95 all cover only 66 % of the time, and
+    at least 7 of 8 do 94 % of the time: "7 of 8" is the test a nominal 95 % interval passes.
+    Without the linkage term (sampling variance only) 1 of 8 covered.
+    """
     runs, truth = medium
     errors = _county_errors(runs[FOUR], truth["totals"])
-    assert errors["covered"].all(), errors
+    assert len(errors) == 8 and errors["covered"].sum() >= 7, errors
+    assert (errors["linkage_sd"] > 0).all(), errors
 
 
 @pytest.mark.xfail(strict=True, reason=COVERAGE_GAP.format(
     why="police records carry no birth order, policy status or migrant status, so only sex can "
         "stratify; the heterogeneity left in the strata biases Chapman low by 0.4-1 % (also with "
-        "the true clusters)"))
+        "the true clusters, and with the true covariates stratifying it is still 0.2-0.3 %); "
+        "completeness.csv warns of it"))
 def test_county_intervals_cover_the_truth_with_planning_and_police(medium):
-    """Planning + police: every county's 95 % interval holds the true number of births."""
+    """Planning + police: the 95 % interval holds the true births in at least 7 of 8 counties."""
     runs, truth = medium
     errors = _county_errors(runs[TWO], truth["totals"])
-    assert errors["covered"].all(), errors
+    assert errors["covered"].sum() >= 7, errors

@@ -57,6 +57,8 @@ class AreaEstimate:
     group_of: dict[str, str] = field(default_factory=dict)
     groups: pd.DataFrame | None = None  # group, n_observed, n_hat, se
     stratified: bool = False
+    #: The model every group was fitted with (None: Chapman), for refits with changed counts.
+    model: LogLinearModel | None = None
 
 
 def stratum_keys(frame: pd.DataFrame, covariates: Sequence[str]) -> pd.Series:
@@ -137,12 +139,13 @@ def prepare_area(
     if len(lists) < 2:
         return AreaProblem(lists, (), warnings + ["too-few-sources"])
     # A covariate splits births only if every list records it and it varies here.
-    covariates = tuple(
-        c for c in COVARIATES
-        if settings.stratify
-        and all(coverage.get(role, {}).get(c, 0.0) >= settings.min_covariate_share for role in lists)
-        and cells.loc[cells[c] != UNKNOWN, c].nunique() > 1
-    )
+    varying = [c for c in COVARIATES if cells.loc[cells[c] != UNKNOWN, c].nunique() > 1]
+    recorded = [c for c in varying
+                if all(coverage.get(role, {}).get(c, 0.0) >= settings.min_covariate_share for role in lists)]
+    covariates = tuple(recorded) if settings.stratify else ()
+    # Heterogeneity a list cannot show is left in the strata: the estimate may be low.
+    warnings += [f"covariate-not-recorded:{COVARIATE_LABELS[c]}" for c in varying
+                 if c not in recorded and settings.stratify]
     masks = reduce_histories(history, positions)
     seen_rows = masks > 0
     frame = cells.loc[seen_rows]
@@ -197,6 +200,7 @@ def finish_area(
         estimate.warnings += [w.code for w in result.warnings]
         if result.estimable:
             estimate.stratified = True
+            estimate.model = stratified_model
             estimate.n_hat, estimate.se = float(result.n_hat), float(result.se)
             estimate.ci_low, estimate.ci_high = float(result.ci_low), float(result.ci_high)
             estimator = model_label(None if stratified_model is None else stratified_model.name, problem.lists)
@@ -212,6 +216,7 @@ def finish_area(
     if problem.parts is not None:
         estimate.warnings.append("stratified-not-estimable")
     estimate.n_hat, estimate.se, estimate.ci_low, estimate.ci_high = reference
+    estimate.model = pooled_model
     if np.isfinite(reference[0]):
         estimate.method = model_label(None if pooled_model is None else pooled_model.name, problem.lists)
         estimate.group_of = {"all": "all"}

@@ -171,7 +171,9 @@ class Clustering:
                posterior[above][chosen])
         report["pairs_above_threshold"] = int(above.sum())
         report["probabilistic_links"] = int(chosen.sum())
+        joined = np.flatnonzero(~open_cluster & (self.founder_of >= 0))
         report["new_clusters"] = self.new_clusters(recs, births[open_birth])
+        self.profiles.vote(self.cluster_of, joined)
         return report
 
     def _known_matches(self, this_step: np.ndarray) -> np.ndarray:
@@ -236,19 +238,32 @@ class Clustering:
             masks[held] |= np.int64(1) << np.int64(rank)
         return masks
 
-    def links_table(self) -> pa.Table:
-        """One row per record: clusters numbered by founding record, records in order."""
+    def _numbers(self) -> np.ndarray:
+        """Per cluster, its number in the output (alive clusters by founding record; -1 gone)."""
         alive = np.flatnonzero(self.founder_of >= 0)
         number = np.full(self.cluster_count, -1, dtype=np.int64)
         number[alive[np.argsort(self.founder_of[alive], kind="stable")]] = np.arange(len(alive))
-        cluster_number = number[self.cluster_of]
+        return number
+
+    def _id_width(self) -> int:
+        return max(6, len(str(int((self.founder_of >= 0).sum()))))
+
+    def cluster_ids(self, clusters: np.ndarray) -> pa.Array:
+        """The ``cluster_id`` the links table gives the (alive) clusters ``clusters``."""
+        numbers = pa.array(self._numbers()[clusters] + 1).cast(pa.string())
+        return pc.binary_join_element_wise("B", pc.utf8_lpad(numbers, self._id_width(), "0"), "")
+
+    def links_table(self) -> pa.Table:
+        """One row per record: clusters numbered by founding record, records in order."""
+        alive = np.flatnonzero(self.founder_of >= 0)
+        cluster_number = self._numbers()[self.cluster_of]
         sources = self.sources_per_cluster()[alive]
         founders = self.founder_of[alive]
         several = (sources & (sources - 1)) != 0  # more than one bit set
         self.rule[founders] = np.where(several, RULE_ANCHOR, RULE_SINGLETON)
         self.probability[founders] = np.nan
         order = np.lexsort((np.arange(len(self.records)), cluster_number))
-        width = max(6, len(str(len(alive))))
+        width = self._id_width()
         numbers = pa.array(cluster_number[order] + 1).cast(pa.string())
         table = self.records.table
         assert table is not None

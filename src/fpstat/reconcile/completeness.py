@@ -25,6 +25,9 @@ For each county, prefecture and province, and each period of the reconciliation 
 4. The total is the sum over strata with Chao's (1987) log-normal interval
    (:mod:`.strata`); the **unstratified** estimate (Chapman, or the model chosen on the
    pooled table) is reported beside it for reference.
+5. **Linkage errors.** The interval is widened by what the linkage's doubtful decisions could
+   do to the estimate (``linkage_shift``, ``linkage_sd``; :mod:`.linkage_uncertainty`): with
+   four sources a county's sampling error is a few births, as small as a few linkage errors.
 
 Townships and villages are too many and too small for a model each. They get **synthetic**
 estimates (Gonzalez 1973; :func:`fpstat.reconcile.small_areas.synthetic_estimate`): the
@@ -62,15 +65,20 @@ from fpstat.engine.sql_reconcile import COVARIATES
 from fpstat.reconcile.area_estimates import (
     UNKNOWN,
     AreaEstimate,
+    AreaProblem,
     CompletenessSettings,
     estimate_areas,
     model_label,
     prepare_area,
+    reduce_histories,
     stratum_keys,
 )
-from fpstat.reconcile.estimators import lognormal_ci
+from fpstat.reconcile.capture_histories import CaptureHistories
+from fpstat.reconcile.estimators import chapman, lognormal_ci
+from fpstat.reconcile.linkage_uncertainty import CHANGE_COLUMNS, linkage_effect, widened_interval
+from fpstat.reconcile.loglinear import fit_model
 from fpstat.reconcile.small_areas import synthetic_estimate
-from fpstat.schema.areas import depth
+from fpstat.schema.areas import LEVEL_DIGITS, LEVEL_NAMES, depth
 
 __all__ = ["CompletenessSettings", "completeness_table", "model_label"]
 ESTIMATED_DEPTH = depth("county")  # counties and above get their own estimate
@@ -125,12 +133,16 @@ def completeness_table(
     coverage: Mapping[str, Mapping[str, float]],
     window: Sequence[str],
     settings: CompletenessSettings,
+    doubtful: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """``completeness.csv`` (plus an internal ``se`` column) from the capture cells.
 
     ``cells``: :func:`fpstat.engine.sql_reconcile.capture_cells` (births per area at every
     level, period, covariates and capture history); ``coverage``: per role, the share of its
-    records carrying each covariate; ``window``: the periods to estimate.
+    records carrying each covariate; ``window``: the periods to estimate; ``doubtful``: the
+    linkage's doubtful decisions as cell changes
+    (:func:`fpstat.reconcile.linkage_uncertainty.doubtful_decisions`), which widen the
+    intervals of counties and above (``linkage_shift``, ``linkage_sd``).
     """
     cells = cells.loc[cells["period"].isin(list(window))].copy()
     for column in COVARIATES:
@@ -146,12 +158,20 @@ def completeness_table(
     for (area, period), area_cells in upper.groupby(["area_code", "period"], sort=True):
         keys.append((area, period, int(area_cells["depth"].iloc[0])))
         problems.append(prepare_area(area_cells, roles, coverage, settings))
-    for (area, period, area_depth), estimate in zip(keys, estimate_areas(problems, settings), strict=True):
+    changes = _changes_by_area(doubtful, [(area, period, d) for area, period, d in keys])
+    for (area, period, area_depth), problem, estimate in zip(
+            keys, problems, estimate_areas(problems, settings), strict=True):
         if area_depth == ESTIMATED_DEPTH:
             parents[(area, period)] = estimate
+        effect = linkage_effect(changes.get((area, period), _NO_CHANGES),
+                                _derivative(problem, estimate, roles))
+        low, high = widened_interval(estimate.n_hat, estimate.ci_low, estimate.ci_high, effect,
+                                     settings.level)
         rows.append({
-            "area_code": area, "period": period, "est_total": estimate.n_hat, "se": estimate.se,
-            "ci_low": estimate.ci_low, "ci_high": estimate.ci_high,
+            "area_code": area, "period": period, "est_total": estimate.n_hat,
+            "se": float(np.sqrt(estimate.se ** 2 + effect.variance)) if np.isfinite(estimate.se) else estimate.se,
+            "ci_low": low, "ci_high": high,
+            "linkage_shift": effect.shift, "linkage_sd": float(np.sqrt(effect.variance)),
             "est_total_unstratified": estimate.reference[0],
             "ci_low_unstratified": estimate.reference[2], "ci_high_unstratified": estimate.reference[3],
             "method": estimate.method, "warnings": ";".join(estimate.warnings),
@@ -159,10 +179,81 @@ def completeness_table(
     rows += _sub_area_rows(cells.loc[cells["depth"] > ESTIMATED_DEPTH], parents, roles, settings.level)
     estimates = pd.DataFrame(rows, columns=[
         "area_code", "period", "est_total", "se", "ci_low", "ci_high", "est_total_unstratified",
-        "ci_low_unstratified", "ci_high_unstratified", "method", "warnings",
+        "ci_low_unstratified", "ci_high_unstratified", "method", "warnings", "linkage_shift",
+        "linkage_sd",
     ])
     table = table.merge(estimates, on=["area_code", "period"], how="left", validate="one_to_one")
     return _finish(table, roles)
+
+
+_NO_CHANGES = pd.DataFrame(columns=list(CHANGE_COLUMNS))
+
+
+def _changes_by_area(doubtful: pd.DataFrame | None,
+                     areas: Sequence[tuple[str, str, int]]) -> dict[tuple[str, str], pd.DataFrame]:
+    """The cell changes falling in each estimated area and period (an area holds the births
+    whose code starts with its own digits)."""
+    if doubtful is None or doubtful.empty:
+        return {}
+    frame = doubtful.astype({"area_code": str, "period": str})
+    result: dict[tuple[str, str], pd.DataFrame] = {}
+    for area, period, area_depth in areas:
+        digits = LEVEL_DIGITS[LEVEL_NAMES[area_depth]]
+        here = frame[(frame["period"] == period) & frame["area_code"].str.startswith(area[:digits])]
+        if len(here):
+            result[(area, period)] = here
+    return result
+
+
+def _covariate_text(value: object) -> str:
+    """A covariate as the capture cells spell it (``true``, ``2``, ``F``; missing: unknown)."""
+    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+        return UNKNOWN
+    if isinstance(value, bool | np.bool_):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _derivative(problem: AreaProblem, estimate: AreaEstimate, roles: tuple[str, ...]):  # noqa: ANN202
+    """``row -> dN/dn``: how the area's estimate moves when one birth joins the row's cell."""
+    positions = [roles.index(name) for name in problem.lists]
+    cache: dict[tuple[str, int], float] = {}
+
+    def group_counts(group: str) -> np.ndarray | None:
+        if estimate.stratified and problem.parts is not None:
+            members = [m for m, g in estimate.group_of.items() if g == group]
+            return np.sum([problem.parts[m].counts for m in members], axis=0) if members else None
+        return None if problem.pooled is None else problem.pooled.counts
+
+    def refit(counts: np.ndarray) -> float:
+        histories = CaptureHistories(problem.lists, counts)
+        if estimate.model is None:
+            sizes = histories.list_sizes
+            return float(chapman(float(sizes[0]), float(sizes[1]), histories.overlap(0, 1)).n_hat)
+        fit = fit_model(histories, estimate.model, ci="lognormal")
+        return float(fit.n_hat) if fit.n_hat is not None else np.nan
+
+    def derivative(row: object) -> float:
+        history = int(reduce_histories(np.array([int(row.history)]), positions)[0])  # type: ignore[attr-defined]
+        if history == 0 or len(problem.lists) < 2 or not np.isfinite(estimate.n_hat):
+            return 0.0  # a birth no list of this estimate saw does not enter it
+        if estimate.stratified:
+            frame = pd.DataFrame({c: [_covariate_text(getattr(row, c))] for c in estimate.covariates})
+            group = estimate.group_of.get(str(stratum_keys(frame, estimate.covariates).iloc[0]))
+        else:
+            group = "all"
+        counts = None if group is None else group_counts(group)
+        if counts is None:
+            return 1.0  # a stratum the area did not have: one more birth seen, nothing inferred
+        key = (group, history)
+        if key not in cache:
+            base, more = counts.astype(float), counts.astype(float).copy()
+            more[history - 1] += 1.0
+            change = refit(more) - refit(base)
+            cache[key] = change if np.isfinite(change) else 1.0
+        return cache[key]
+
+    return derivative
 
 
 def _sub_area_rows(
@@ -208,6 +299,8 @@ def _finish(table: pd.DataFrame, roles: tuple[str, ...]) -> pd.DataFrame:
             table[f"{name}_ci_high"] = np.where(low > 0, seen / low, np.nan).round(4)
             completeness_columns += [name, f"{name}_ci_low", f"{name}_ci_high"]
     table["se"] = table["se"].round(3)
+    for column in ("linkage_shift", "linkage_sd"):
+        table[column] = pd.to_numeric(table[column], errors="coerce").astype(float).round(2)
     table["method"] = table["method"].fillna("none")
     table["warnings"] = table["warnings"].fillna("")
     below = table["est_total"] < table["n_observed"] - 0.05
@@ -217,5 +310,5 @@ def _finish(table: pd.DataFrame, roles: tuple[str, ...]) -> pd.DataFrame:
     columns = (["area_code", "level", "period"] + [f"n_{role}" for role in roles]
                + ["n_observed", "est_total", "ci_low", "ci_high"] + completeness_columns
                + ["method", "warnings", "est_total_unstratified", "ci_low_unstratified",
-                  "ci_high_unstratified", "se"])
+                  "ci_high_unstratified", "linkage_shift", "linkage_sd", "se"])
     return table[columns].sort_values(["area_code", "period"], kind="stable", ignore_index=True)

@@ -7,7 +7,10 @@ lives and where its hukou is). Two records of one source are taken as one birth 
 2. they carry the same mother ID, birth date and sex, **unless** they are twins or siblings:
    both have a child ID and the IDs differ, or both have a child name and the names clearly
    differ (neither equal, nor homophones, nor near-homophones: see
-   :func:`fpstat.reconcile.comparisons.compare_pairs`).
+   :func:`fpstat.reconcile.comparisons.compare_pairs`), or
+3. they carry the same mother's name, child's name, birth date, sex and village, and no IDs
+   that disagree (a register kept without IDs, entered twice). Twins never share a name, and
+   a sibling is born on another day, so the names and the date together identify the child.
 
 Rule 2 is applied greedily within each group of records sharing mother ID, date and sex, in
 record order: a record joins the first earlier birth it is compatible with. The earliest
@@ -36,6 +39,7 @@ from fpstat.reconcile.prepared import PreparedRecords
 
 RULE_CHILD_ID = "duplicate:child_id"
 RULE_MOTHER_DATE_SEX = "duplicate:mother_id+birth_date+sex"
+RULE_NAMES_DATE_SEX = "duplicate:names+birth_date+sex+area"
 #: Child-name levels at or below this are "clearly different" (see comparisons.FIELDS).
 CLEARLY_DIFFERENT_NAME_LEVEL = 1
 
@@ -104,6 +108,10 @@ def find_duplicates(
             _merge_group(parent, rule, rec[start:stop], conflicts, confirmed, child_id_of_root,
                          records, deferred)
 
+    group, rec = _groups(engine, ["mother_name", "child_name", "birth_date", "sex", "area"])
+    if len(rec):
+        _merge_same_names(parent, rule, group, rec, records)
+
     # Flatten the union-find forest: every record points at its birth's primary.
     while True:
         flattened = parent[parent]
@@ -112,6 +120,35 @@ def find_duplicates(
         parent = flattened
     deferred = sorted({(int(parent[a]), int(parent[b])) for a, b in deferred if parent[a] != parent[b]})
     return Duplicates(entity=parent, rule=rule, deferred=deferred)
+
+
+def _merge_same_names(parent: np.ndarray, rule: np.ndarray, group: np.ndarray, rec: np.ndarray,
+                      records: PreparedRecords) -> None:
+    """Rule 3: records of a (mother name, child name, date, sex, village) group are one birth
+    unless their births' IDs disagree. Each joins the first earlier birth it agrees with."""
+    starts = np.append(_group_starts(group), len(rec))
+    ids = (records.child_id, records.mother_id)
+    for start, stop in zip(starts[:-1], starts[1:], strict=True):
+        roots: list[int] = []
+        known: list[tuple[int, int]] = []  # per birth so far: its child ID and mother ID
+        for record in (int(r) for r in rec[start:stop]):
+            root = _find(parent, record)
+            own = tuple(int(values[root]) for values in ids)
+            for index, birth_root in enumerate(roots):
+                birth_root = _find(parent, birth_root)
+                theirs = known[index]
+                if birth_root == root or any(a >= 0 and b >= 0 and a != b for a, b in zip(own, theirs, strict=True)):
+                    continue
+                primary, secondary = min(root, birth_root), max(root, birth_root)
+                parent[secondary] = primary
+                if not rule[secondary]:
+                    rule[secondary] = RULE_NAMES_DATE_SEX
+                roots[index] = primary
+                known[index] = tuple(max(a, b) for a, b in zip(own, theirs, strict=True))
+                break
+            else:
+                roots.append(root)
+                known.append(own)
 
 
 def _judged_pairs(

@@ -56,14 +56,20 @@ from fpstat.reconcile.clustering import (
 )
 from fpstat.reconcile.duplicates import RULE_CHILD_ID as RULE_DUPLICATE_CHILD_ID
 from fpstat.reconcile.duplicates import RULE_MOTHER_DATE_SEX as RULE_DUPLICATE_MOTHER_DATE_SEX
+from fpstat.reconcile.duplicates import RULE_NAMES_DATE_SEX as RULE_DUPLICATE_NAMES_DATE_SEX
 from fpstat.reconcile.duplicates import find_duplicates
-from fpstat.reconcile.merging import RULE_DUPLICATE_PROBABILISTIC, resolve_deferred, second_look
+from fpstat.reconcile.merging import (
+    RULE_DUPLICATE_PROBABILISTIC,
+    near_misses,
+    resolve_deferred,
+    second_look,
+)
 from fpstat.reconcile.names import NameThresholds
 from fpstat.reconcile.prepared import prepare_records
 
 __all__ = [
     "RULES", "RULE_ANCHOR", "RULE_CHILD_ID", "RULE_DUPLICATE_CHILD_ID",
-    "RULE_DUPLICATE_MOTHER_DATE_SEX", "RULE_DUPLICATE_PROBABILISTIC", "RULE_MOTHER_DATE",
+    "RULE_DUPLICATE_MOTHER_DATE_SEX", "RULE_DUPLICATE_NAMES_DATE_SEX", "RULE_DUPLICATE_PROBABILISTIC", "RULE_MOTHER_DATE",
     "RULE_MOTHER_DATE_SEX", "RULE_PROBABILISTIC", "RULE_SINGLETON", "ROLE_ORDER",
     "LinkageResult", "LinkageSettings", "link_records", "ordered_roles",
 ]
@@ -71,7 +77,7 @@ __all__ = [
 #: Every rule a link can carry (the ``rule`` column of the links).
 RULES: tuple[str, ...] = (
     RULE_CHILD_ID, RULE_MOTHER_DATE_SEX, RULE_MOTHER_DATE, RULE_PROBABILISTIC, RULE_ANCHOR,
-    RULE_SINGLETON, RULE_DUPLICATE_CHILD_ID, RULE_DUPLICATE_MOTHER_DATE_SEX,
+    RULE_SINGLETON, RULE_DUPLICATE_CHILD_ID, RULE_DUPLICATE_MOTHER_DATE_SEX, RULE_DUPLICATE_NAMES_DATE_SEX,
     RULE_DUPLICATE_PROBABILISTIC,
 )
 #: Linking order of the known sources; others follow alphabetically.
@@ -114,12 +120,18 @@ class LinkageSettings:
     #: match as a whole, see fpstat.reconcile.merging.second_look; with these blocking rules.
     second_look: bool = True
     second_look_blocking_rules: tuple[str, ...] = sql.SECOND_LOOK_BLOCKING
+    #: Doubtful decisions carried into the intervals of the estimates
+    #: (:mod:`fpstat.reconcile.linkage_uncertainty`): refused pairs with at least this
+    #: posterior, and links with at most 1 minus this. Below it a decision is taken as sure.
+    uncertainty_floor: float = 0.01
 
     def validate(self) -> None:
         """Raise UsageError when a knob is out of range."""
         problems = []
         if not 0.0 < self.match_threshold < 1.0:
             problems.append("match_threshold must lie strictly between 0 and 1")
+        if not 0.0 < self.uncertainty_floor < self.match_threshold:
+            problems.append("uncertainty_floor must lie strictly between 0 and match_threshold")
         if not 0 <= self.date_tolerance_days <= 31:
             problems.append("date_tolerance_days must be between 0 and 31")
         if self.max_block_pairs < 1 or self.u_sample_pairs < 1 or self.em_max_iterations < 1:
@@ -147,6 +159,11 @@ class LinkageResult:
 
     links: pd.DataFrame
     parameters: dict[str, object]
+    #: Refused pairs of clusters that may be one birth: ``cluster_id``, ``other_cluster_id``,
+    #: ``probability`` (the posterior that they are), see :func:`.merging.near_misses`.
+    near_misses: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
+        {"cluster_id": pd.Series(dtype="string"), "other_cluster_id": pd.Series(dtype="string"),
+         "probability": pd.Series(dtype=float)}))
 
 
 def ordered_roles(roles: list[str]) -> list[str]:
@@ -209,11 +226,22 @@ def link_records(
         steps.append(resolve_deferred(clustering, duplicates.deferred))
         if len(roles) > 1 and settings.second_look:
             steps.append(second_look(clustering, register_rank=0, step=len(roles)))
+        misses = LinkageResult(_empty_links(), {}).near_misses
+        if len(roles) > 1:
+            orphan, other, posterior = near_misses(clustering, register_rank=0, step=len(roles),
+                                                   floor=settings.uncertainty_floor)
+            misses = pd.DataFrame({
+                "cluster_id": clustering.cluster_ids(orphan).to_pandas(types_mapper=pd.ArrowDtype),
+                "other_cluster_id": clustering.cluster_ids(other).to_pandas(types_mapper=pd.ArrowDtype),
+                "probability": posterior,
+            }).sort_values(["cluster_id", "other_cluster_id"], ignore_index=True)
         notify("second look", total, total)
         links = clustering.links_table()
         sources = clustering.sources_per_cluster()[clustering.founder_of >= 0]
         parameters = _summary(engine, links, settings, steps, sources, roles)
-        return LinkageResult(links.to_pandas(types_mapper=pd.ArrowDtype), parameters)
+        parameters["near_misses"] = {"pairs": len(misses),
+                                     "expected_same_births": round(float(misses["probability"].sum()), 2)}
+        return LinkageResult(links.to_pandas(types_mapper=pd.ArrowDtype), parameters, misses)
     finally:
         for view in ("linkage_left", "linkage_right"):
             try:

@@ -119,6 +119,48 @@ def second_look(clustering: Clustering, register_rank: int, step: int) -> dict[s
     return report
 
 
+def near_misses(clustering: Clustering, register_rank: int, step: int,
+                floor: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The linkage's doubtful "no" answers, for the uncertainty of the estimates.
+
+    For every cluster the register lacks, its best match among the other clusters that the
+    threshold refused: posterior at least ``floor`` and below ``match_threshold``, with no
+    records that would conflict as duplicates (two births, e.g. twins). Scored like the second
+    look, but with every blocking rule, the place-and-date ones included: a birth the register
+    lacks that one source saw with the mother's name and another with the child's has only its
+    place, date and sex in common. Returns (orphan cluster, other cluster, posterior), sorted.
+    """
+    sources = clustering.sources_per_cluster()
+    alive = np.flatnonzero(clustering.founder_of >= 0)
+    orphans = alive[(sources[alive] >> register_rank) & 1 == 0]
+    empty = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))
+    if len(orphans) == 0 or len(alive) < 2:
+        return empty
+    known = np.concatenate(clustering.known_pool) if clustering.known_pool else np.zeros(
+        (0, len(FIELD_NAMES)), dtype=np.int8)
+    known = known[(known != MISSING).any(axis=1)]
+    profiles = clustering.profiles.view()
+    cand.register_sides(clustering.engine, profiles.table, orphans, profiles.table, alive)
+    entity, cluster, _, posterior = clustering.score(
+        clustering.comparer(profiles, profiles), profiles, orphans, profiles, alive, known,
+        step * 100 + 99, {}, rules=clustering.settings.blocking_rules)
+    doubtful = ((entity != cluster) & (posterior >= floor)
+                & (posterior < clustering.settings.match_threshold))
+    entity, cluster, posterior = entity[doubtful], cluster[doubtful], posterior[doubtful]
+    allowed = ~_duplicate_conflicts(clustering, entity, cluster)
+    entity, cluster, posterior = entity[allowed], cluster[allowed], posterior[allowed]
+    # One pair per couple of clusters (both may be orphans), then the best per orphan.
+    low, high = np.minimum(entity, cluster), np.maximum(entity, cluster)
+    order = np.lexsort((high, low, -posterior))
+    _, first = np.unique(low[order] * (clustering.cluster_count + 1) + high[order], return_index=True)
+    keep = order[np.sort(first)]
+    entity, cluster, posterior = entity[keep], cluster[keep], posterior[keep]
+    order = np.lexsort((cluster, entity, -posterior))
+    _, best = np.unique(entity[order], return_index=True)
+    pick = order[best]
+    return entity[pick], cluster[pick], posterior[pick]
+
+
 def _duplicate_conflicts(clustering: Clustering, entity: np.ndarray, cluster: np.ndarray) -> np.ndarray:
     """Per cluster pair: do records of a source both clusters hold look like two births?"""
     if len(entity) == 0:
@@ -179,5 +221,6 @@ def _merge(clustering: Clustering, merged: np.ndarray, into: np.ndarray, posteri
     clustering.probability[overlapping] = probability_of[cluster_of[overlapping]]
     cluster_of[moving] = target[cluster_of[moving]]
     clustering.profiles.merge(merged, into)
+    clustering.profiles.vote(cluster_of, np.unique(into))
     clustering.founder_of[merged] = -1
     return int(len(merged))

@@ -31,6 +31,7 @@ from fpstat.reconcile.completeness import CompletenessSettings, completeness_tab
 from fpstat.reconcile.counts import SOURCE_ROLES, compare_counts, sex_disagreements
 from fpstat.reconcile.estimators import lognormal_ci
 from fpstat.reconcile.linkage import LinkageSettings, link_records
+from fpstat.reconcile.linkage_uncertainty import doubtful_decisions
 from fpstat.reconcile.unregistered import COLUMNS as UNREGISTERED_COLUMNS
 from fpstat.reconcile.unregistered import unregistered_births
 from fpstat.rundir import RunDir
@@ -178,7 +179,10 @@ def reconcile_inputs(
         with run.timed("completeness"):
             coverage = _coverage(engine)
             cells = engine.frame(sql.capture_cells(births.roles))
-            completeness = completeness_table(cells, births.roles, coverage, window, completeness_settings)
+            doubtful = doubtful_decisions(births.table, births.roles, linkage.links,
+                                          linkage.near_misses, settings.linkage.uncertainty_floor)
+            completeness = completeness_table(cells, births.roles, coverage, window,
+                                              completeness_settings, doubtful)
         notify("listing unregistered births", 4, len(STEPS))
         with run.timed("unregistered"):
             unregistered, behind = unregistered_births(engine, births, window, key, linkage.links, records)
