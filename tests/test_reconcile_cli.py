@@ -68,6 +68,8 @@ def test_globs_run_and_print_the_county_summary(drop, tmp_path):
     assert "Births by county" in result.output
     for county in ("320581", "320582", "320583"):
         assert county in result.output
+    # Not a terminal: the table is printed whole, not cut at 80 columns.
+    assert "missing" in result.output and "┓" in result.output
     run = RunDir(out)
     assert run.read_json("manifest.json")["parameters"]["command"] == "reconcile"
     assert len(run.read_csv("rejects.csv")) > 0

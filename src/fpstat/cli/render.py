@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from rich.console import Console
+from rich.measure import Measurement
 from rich.table import Table
 
 console = Console(highlight=False, soft_wrap=False)
@@ -39,6 +40,18 @@ def table(
 
 
 def show(renderable: Any) -> None:
+    """Print to stdout. Into a file or pipe a table is printed at its full width (rich would
+    otherwise cut it at 80 columns); at a terminal it fits the window."""
+    if isinstance(renderable, Table) and not console.is_terminal:
+        wide = console.options.update(width=10_000, max_width=10_000)
+        needed = Measurement.get(console, wide, renderable).maximum
+        width = console.width
+        console.width = max(needed, width)
+        try:
+            console.print(renderable, crop=False)
+        finally:
+            console.width = width
+        return
     console.print(renderable)
 
 
