@@ -361,3 +361,57 @@ def test_known_matches_anchor_the_match_class() -> None:
     outcome = estimate_em(levels, (2, 2), start, known_matches=known)
     probability = outcome.model.match_probability(np.array([[1, 0], [1, 1]]))
     assert probability[0] < 0.05 and probability[1] > 0.95
+
+
+def test_a_hospital_record_of_one_of_two_twins_is_a_doubtful_move() -> None:
+    """Same-sex twins, one in the register: the hospital record (no name, no ID) that matches
+    both clusters goes to one and is reported as possibly the other's, at even odds."""
+    planning = frame([record("planning", "P1", mother_id=MOTHER, child_name="张一鸣")])
+    police = frame([
+        record("police", "G1", mother_id=MOTHER, child_name="张一鸣", child_id=CHILD),
+        record("police", "G2", mother_id=MOTHER, child_name="张一凡", child_id=CHILD_2),
+    ])
+    hospital = frame([record("hospital", "H1", mother_id=MOTHER)])
+    result = link_records({"planning": planning, "police": police, "hospital": hospital})
+    assert len(result.moves) == 1, result.moves
+    move = result.moves.iloc[0]
+    assert move["role"] == "hospital" and move["cluster_id"] == cluster_of(result.links, "hospital", "H1")
+    assert {move["cluster_id"], move["other_cluster_id"]} == {
+        cluster_of(result.links, "police", "G1"), cluster_of(result.links, "police", "G2")}
+    assert 0.3 < move["probability"] <= 0.5
+
+
+def test_two_halves_with_only_place_date_and_sex_in_common_are_one_missing_birth() -> None:
+    """Births the register and police lack, seen by a hospital (mother only) and a census
+    (child's name only), share place, date and sex alone: the second look still joins them,
+    because among clusters the register lacks such pairs are common (per-class priors)."""
+    births = population(400, seed=21)
+    planning, _ = source(births.iloc[12:], "planning", "P", {}, seed=1)
+    police, _ = source(births.iloc[12:], "police", "G", {}, seed=2)
+    hospital, _ = source(births, "hospital", "H", {"child_id": 0.0, "child_name": 0.0}, seed=3)
+    census, _ = source(births, "census", "C", {"child_id": 0.0, "mother_id": 0.0, "mother_name": 0.0,
+                                                 "birth_order": 0.0}, seed=4)
+    links = link_records({"planning": planning, "police": police, "hospital": hospital,
+                          "census": census}).links
+    joined = sum(cluster_of(links, "hospital", f"H{i:05d}") == cluster_of(links, "census", f"C{i:05d}")
+                 for i in range(12))
+    assert joined >= 11, joined
+    assert links["cluster_id"].nunique() == len(births)
+
+
+def test_class_priors_are_the_em_fixed_point_of_each_class() -> None:
+    """lambda_k = sum of posteriors / possible pairs in each class; a class with strong pairs
+    gets a larger prior than one with weak pairs."""
+    from fpstat.reconcile.merging import class_priors
+
+    factor = np.array([20.0, 20.0, 19.0, 5.0, 4.0, 3.0])  # log2 Bayes factors
+    classes = np.array([0, 0, 0, 1, 1, 1])
+    possible = np.array([1000.0, 1000.0])
+    prior = 1e-4
+    weight = factor + np.log2(prior) - np.log2(1 - prior)
+    new_weight, priors = class_priors(weight, prior, classes, possible)
+    posterior = 1.0 / (1.0 + np.exp2(-new_weight))
+    for k in (0, 1):
+        assert priors[k] == pytest.approx(posterior[classes == k].sum() / possible[k], rel=1e-6)
+    assert priors[0] > 100 * priors[1]
+    assert posterior[:3].min() > 0.99

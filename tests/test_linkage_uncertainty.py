@@ -98,3 +98,15 @@ def test_a_refused_pair_lowers_and_widens_a_chapman_interval() -> None:
     assert widened["est_total"] == plain["est_total"]
     assert widened["ci_low"] < plain["ci_low"] and widened["ci_high"] >= plain["ci_high"]
     assert plain["linkage_shift"] == 0 and plain["linkage_sd"] == 0
+
+
+def test_a_doubtful_move_takes_a_record_from_one_twin_to_the_other() -> None:
+    """A police record that may belong to the other cluster leaves its own and joins that one."""
+    moves = pd.DataFrame({"cluster_id": ["B3"], "other_cluster_id": ["B1"], "role": ["police"],
+                          "probability": [0.4]})
+    empty = pd.DataFrame({"cluster_id": [], "other_cluster_id": [], "probability": []})
+    links = _links().assign(match_probability=[np.nan, np.nan, np.nan, 1.0])
+    changes = doubtful_decisions(_births(), ROLES, links, empty, floor=0.01, moves=moves)
+    assert sorted(zip(changes["history"], changes["change"], strict=True)) == [(1, -1), (1, 1), (3, -1), (3, 1)]
+    assert (changes["q"] == 0.4).all()
+    assert set(changes.loc[changes["change"] == 1, "sex"]) == {"M", "F"}

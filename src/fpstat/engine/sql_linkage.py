@@ -251,8 +251,7 @@ DEFAULT_BLOCKING: tuple[str, ...] = (
     "child_name+birth_date±tolerance", "mother_name+swapped_date", "child_name+swapped_date",
     "mother_name+child_name",
 )
-#: The rules of the second look (whole clusters against whole clusters): by then a cluster that
-#: still needs a match by place and date alone would find too many.
-SECOND_LOOK_BLOCKING: tuple[str, ...] = tuple(
-    name for name in DEFAULT_BLOCKING if not name.startswith("township")
-)
+#: The rules of the second look (whole clusters against whole clusters): all of them. A birth
+#: the register lacks that one source saw with the mother's name and another with the child's
+#: has only its place, date and sex in common, so the place-and-date rules are needed here.
+SECOND_LOOK_BLOCKING: tuple[str, ...] = DEFAULT_BLOCKING

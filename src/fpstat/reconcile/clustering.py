@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -76,6 +77,13 @@ class Clustering:
         self.founder_of = np.zeros(0, dtype=np.int64)  # per cluster (-1 once merged away)
         self.profiles = ClusterProfiles(records)
         self.known_pool: list[np.ndarray] = []
+        #: (record, founding record of the runner-up cluster, its probability) per exact pass
+        self.runners_up: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        #: The second look's last scoring while it still describes the clusters (merging.py)
+        self.last_look: tuple[np.ndarray, ...] | None = None
+        #: The match proportion (prior) of the last model fitted by :meth:`score`
+        self.last_prior = 0.5
+        self.last_levels = np.zeros((0, len(FIELD_NAMES)), dtype=np.int8)
         self.reference = FellegiSunterModel(
             FIELD_NAMES, [np.array(DEFAULT_M[f]) for f in FIELD_NAMES],
             [np.array(DEFAULT_U[f]) for f in FIELD_NAMES], 0.5,
@@ -153,7 +161,9 @@ class Clustering:
                     (name >= 0) & (name <= CLEARLY_DIFFERENT_NAME_LEVEL))
                 entity, cluster, levels = entity[keep], cluster[keep], levels[keep]
             # Twins match the same keys: the pair whose other fields agree best wins.
-            chosen = cand.assign_one_to_one(entity, cluster, self.reference.bayes_factor_log2(levels))
+            weight = self.reference.bayes_factor_log2(levels)
+            chosen = cand.assign_one_to_one(entity, cluster, weight)
+            self._note_runners_up(entity, cluster, weight, chosen)
             accept(entity[chosen], cluster[chosen], rule, np.ones(int(chosen.sum())))
             known = levels[chosen].copy()
             known[:, [COLUMN[name] for name in selected_on]] = MISSING
@@ -175,6 +185,26 @@ class Clustering:
         report["new_clusters"] = self.new_clusters(recs, births[open_birth])
         self.profiles.vote(self.cluster_of, joined)
         return report
+
+    def _note_runners_up(self, entity: np.ndarray, cluster: np.ndarray, weight: np.ndarray,
+                         chosen: np.ndarray) -> None:
+        """Where a birth matched two clusters on the exact keys (twins whose records lack
+        what tells them apart), remember the other cluster and how likely it was:
+        ``2^w' / (2^w + 2^w')`` for match weights ``w`` (chosen) and ``w'`` (runner-up)."""
+        if not chosen.any() or chosen.all():
+            return
+        best = pd.Series(weight[chosen], index=entity[chosen])
+        others = ~chosen & np.isin(entity, entity[chosen])
+        if not others.any():
+            return
+        frame = pd.DataFrame({"entity": entity[others], "cluster": cluster[others], "w": weight[others]})
+        frame = frame.sort_values(["entity", "w", "cluster"], ascending=[True, False, True],
+                                  kind="stable").drop_duplicates("entity")
+        chosen_weight = best.loc[frame["entity"]].to_numpy(dtype=float)
+        runner = frame["w"].to_numpy(dtype=float)
+        share = 1.0 / (1.0 + np.exp2(np.clip(chosen_weight - runner, -60.0, 60.0)))
+        self.runners_up.append((frame["entity"].to_numpy(dtype=np.int64),
+                                self.founder_of[frame["cluster"].to_numpy(dtype=np.int64)], share))
 
     def _known_matches(self, this_step: np.ndarray) -> np.ndarray:
         """This step's exact links, plus earlier steps' for fields these say little about.
@@ -224,6 +254,8 @@ class Clustering:
             },
         })
         patterns, _, inverse = distinct_patterns(levels, LEVEL_COUNTS)
+        self.last_prior = outcome.model.prior
+        self.last_levels = levels
         weight = outcome.model.match_weight(patterns)[inverse]
         return entity, cluster, weight, 1.0 / (1.0 + np.exp2(-weight))
 
@@ -252,6 +284,25 @@ class Clustering:
         """The ``cluster_id`` the links table gives the (alive) clusters ``clusters``."""
         numbers = pa.array(self._numbers()[clusters] + 1).cast(pa.string())
         return pc.binary_join_element_wise("B", pc.utf8_lpad(numbers, self._id_width(), "0"), "")
+
+    def doubtful_moves(self, floor: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Records an exact pass put in one cluster that may belong to another (twins):
+        (record, its cluster, the other cluster, probability), where the other cluster holds
+        no record of the record's source (else the alternative is a swap that changes no
+        capture history) and the probability is at least ``floor``."""
+        empty = np.zeros(0, np.int64)
+        if not self.runners_up:
+            return empty, empty, empty, np.zeros(0)
+        rec, founder, share = (np.concatenate(parts) for parts in zip(*self.runners_up, strict=True))
+        here, there = self.cluster_of[rec], self.cluster_of[founder]
+        keep = (share >= floor) & (here >= 0) & (there >= 0) & (here != there)
+        rec, here, there, share = rec[keep], here[keep], there[keep], share[keep]
+        ranks = self.records.role_rank.astype(np.int64)
+        span = int(ranks.max(initial=0)) + 1
+        clustered = np.flatnonzero(self.cluster_of >= 0)
+        held = np.unique(self.cluster_of[clustered] * span + ranks[clustered])
+        free = ~np.isin(there * span + ranks[rec], held)
+        return rec[free], here[free], there[free], share[free]
 
     def links_table(self) -> pa.Table:
         """One row per record: clusters numbered by founding record, records in order."""

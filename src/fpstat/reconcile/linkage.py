@@ -25,7 +25,12 @@ besides flagged within-source duplicates. It is built in these moves:
    assignment by descending match weight (:mod:`.candidates`).
 5. **Merging** (:mod:`.merging`): deferred duplicate pairs are settled by what the other
    sources linked to; then a second look merges clusters the register lacks into older
-   clusters they match as a whole.
+   clusters they match as a whole, with the match proportion estimated per class of pairs
+   (register or not, times the fields both can be compared on) and an even-odds threshold
+   between two clusters the register both lacks.
+6. **Doubtful decisions** for the intervals of the estimates
+   (:mod:`fpstat.reconcile.linkage_uncertainty`): refused near misses of the second look
+   (``near_misses``) and records an exact pass gave to one of two twins (``moves``).
 
 Results depend only on the records, not on their row order: every source is sorted by its
 source file, sheet, row and record number (then a hash of its content) before anything
@@ -99,6 +104,11 @@ class LinkageSettings:
     #: matters little (on a medium sample drop, 0.5 / 0.9 / 0.99 list 5,257 / 5,263 / 5,290
     #: births as missing, of 5,207).
     match_threshold: float = 0.9
+    #: Posterior the second look needs to merge two clusters that both lack the register. Both
+    #: errors then cost one birth (a wrong merge lists one missing birth too few, a missed one
+    #: lists it twice and counts it twice in the estimates), so the Bayes decision under equal
+    #: losses: 0.5.
+    orphan_merge_threshold: float = 0.5
     #: Birth dates this many days apart still count as "within tolerance" and are blocked on.
     date_tolerance_days: int = 2
     #: Name similarity cut-offs between comparison levels.
@@ -130,7 +140,9 @@ class LinkageSettings:
         problems = []
         if not 0.0 < self.match_threshold < 1.0:
             problems.append("match_threshold must lie strictly between 0 and 1")
-        if not 0.0 < self.uncertainty_floor < self.match_threshold:
+        if not 0.0 < self.orphan_merge_threshold < 1.0:
+            problems.append("orphan_merge_threshold must lie strictly between 0 and 1")
+        if not 0.0 < self.uncertainty_floor < min(self.match_threshold, self.orphan_merge_threshold):
             problems.append("uncertainty_floor must lie strictly between 0 and match_threshold")
         if not 0 <= self.date_tolerance_days <= 31:
             problems.append("date_tolerance_days must be between 0 and 31")
@@ -161,9 +173,18 @@ class LinkageResult:
     parameters: dict[str, object]
     #: Refused pairs of clusters that may be one birth: ``cluster_id``, ``other_cluster_id``,
     #: ``probability`` (the posterior that they are), see :func:`.merging.near_misses`.
-    near_misses: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
-        {"cluster_id": pd.Series(dtype="string"), "other_cluster_id": pd.Series(dtype="string"),
-         "probability": pd.Series(dtype=float)}))
+    near_misses: pd.DataFrame = field(default_factory=lambda: _pairs_frame())
+    #: Records of source ``role`` in ``cluster_id`` that may belong to ``other_cluster_id``
+    #: with ``probability`` (twins an exact pass could not tell apart), see
+    #: :meth:`.clustering.Clustering.doubtful_moves`.
+    moves: pd.DataFrame = field(default_factory=lambda: _pairs_frame(with_role=True))
+
+
+def _pairs_frame(with_role: bool = False) -> pd.DataFrame:
+    columns = {"cluster_id": pd.Series(dtype="string"), "other_cluster_id": pd.Series(dtype="string")}
+    if with_role:
+        columns["role"] = pd.Series(dtype="string")
+    return pd.DataFrame({**columns, "probability": pd.Series(dtype=float)})
 
 
 def ordered_roles(roles: list[str]) -> list[str]:
@@ -235,13 +256,22 @@ def link_records(
                 "other_cluster_id": clustering.cluster_ids(other).to_pandas(types_mapper=pd.ArrowDtype),
                 "probability": posterior,
             }).sort_values(["cluster_id", "other_cluster_id"], ignore_index=True)
+        rec, here, there, share = clustering.doubtful_moves(settings.uncertainty_floor)
+        moves = pd.DataFrame({
+            "cluster_id": clustering.cluster_ids(here).to_pandas(types_mapper=pd.ArrowDtype),
+            "other_cluster_id": clustering.cluster_ids(there).to_pandas(types_mapper=pd.ArrowDtype),
+            "role": pd.Series(np.array(roles, dtype=object)[prepared.role_rank[rec]], dtype="string"),
+            "probability": share,
+        }).sort_values(["cluster_id", "role", "other_cluster_id"], ignore_index=True)
         notify("second look", total, total)
         links = clustering.links_table()
         sources = clustering.sources_per_cluster()[clustering.founder_of >= 0]
         parameters = _summary(engine, links, settings, steps, sources, roles)
-        parameters["near_misses"] = {"pairs": len(misses),
-                                     "expected_same_births": round(float(misses["probability"].sum()), 2)}
-        return LinkageResult(links.to_pandas(types_mapper=pd.ArrowDtype), parameters, misses)
+        parameters["doubtful"] = {
+            "near_misses": len(misses), "near_misses_expected_same": round(float(misses["probability"].sum()), 2),
+            "moves": len(moves), "moves_expected": round(float(moves["probability"].sum()), 2),
+        }
+        return LinkageResult(links.to_pandas(types_mapper=pd.ArrowDtype), parameters, misses, moves)
     finally:
         for view in ("linkage_left", "linkage_right"):
             try:

@@ -11,7 +11,10 @@ it. The linkage knows which of its decisions were doubtful, with a posterior pro
 * **refused pairs** (:func:`fpstat.reconcile.merging.near_misses`): a cluster the register lacks
   and its best other cluster, with posterior ``q`` that they are one birth;
 * **accepted probabilistic links** with posterior ``p`` below ``1 - floor``: with probability
-  ``q = 1 - p`` the record's birth is another one.
+  ``q = 1 - p`` the record's birth is another one;
+* **moves** (:meth:`fpstat.reconcile.clustering.Clustering.doubtful_moves`): a record an exact
+  pass gave to one of two matching clusters (twins whose records lack names and IDs), which
+  with probability ``q`` belongs to the other.
 
 Each doubtful decision ``i`` is a Bernoulli choice between what the linkage did and its
 alternative, which would move a few births between capture-history cells. Its effect on an
@@ -60,12 +63,14 @@ def doubtful_decisions(
     links: pd.DataFrame,
     near_misses: pd.DataFrame,
     floor: float,
+    moves: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The alternatives of the doubtful decisions, as cell changes (:data:`CHANGE_COLUMNS`).
 
     ``births``: one row per cluster (``cluster_id``, ``area_code``, ``period``, covariates,
     ``in_<role>``); ``links``: the linkage's links (``rule``, ``match_probability``,
-    ``is_duplicate``); ``near_misses``: ``cluster_id``, ``other_cluster_id``, ``probability``.
+    ``is_duplicate``); ``near_misses``: ``cluster_id``, ``other_cluster_id``, ``probability``;
+    ``moves``: the same plus the ``role`` of the record that may move.
     """
     if births.empty:
         return pd.DataFrame(columns=list(CHANGE_COLUMNS))
@@ -111,6 +116,21 @@ def doubtful_decisions(
         changes(number, q, cluster, history, -1)
         changes(number, q, cluster, left, +1)
         changes(number, q, cluster, role_bit, +1)
+    first = len(misses) + (int(doubtful.sum()) if doubtful.any() else 0)
+    if moves is not None and len(moves):
+        moving = moves.astype({"cluster_id": str, "other_cluster_id": str, "role": str})
+        moving = moving[moving["cluster_id"].isin(cell.index) & moving["other_cluster_id"].isin(cell.index)
+                        & moving["role"].isin(list(roles))]
+        number = np.arange(len(moving)) + first
+        q = moving["probability"].to_numpy(dtype=float)
+        bit = np.array([1 << list(roles).index(role) for role in moving["role"]], dtype=np.int64)
+        source, target = cell.loc[moving["cluster_id"]], cell.loc[moving["other_cluster_id"]]
+        left = source["history"].to_numpy() & ~bit
+        changes(number, q, source, source["history"].to_numpy(), -1)
+        stays = left > 0  # a cluster left with no record is no birth
+        changes(number[stays], q[stays], source[stays], left[stays], +1)
+        changes(number, q, target, target["history"].to_numpy(), -1)
+        changes(number, q, target, target["history"].to_numpy() | bit, +1)
     if not pieces:
         return pd.DataFrame(columns=list(CHANGE_COLUMNS))
     return pd.concat(pieces, ignore_index=True)[list(CHANGE_COLUMNS)].sort_values(

@@ -16,6 +16,7 @@ from fpstat.reconcile.comparisons import COLUMN, FIELD_NAMES
 from fpstat.reconcile.duplicates import CLEARLY_DIFFERENT_NAME_LEVEL
 from fpstat.reconcile.duplicates import RULE_MOTHER_DATE_SEX as RULE_DUPLICATE_MOTHER_DATE_SEX
 from fpstat.reconcile.fellegi_sunter import MISSING
+from fpstat.reconcile.prepared import NO_DAY, PreparedRecords
 
 RULE_DUPLICATE_PROBABILISTIC = "duplicate:probabilistic"  # found by the second look
 #: Rounds of the second look (a cluster merged in one round may complete another's match).
@@ -89,24 +90,15 @@ def second_look(clustering: Clustering, register_rank: int, step: int) -> dict[s
     report: dict[str, object] = {"role": "second look", "rounds": []}
     rounds: list[dict[str, object]] = []
     report["rounds"] = rounds
-    known = np.concatenate(clustering.known_pool) if clustering.known_pool else np.zeros(
-        (0, len(FIELD_NAMES)), dtype=np.int8)
-    known = known[(known != MISSING).any(axis=1)]
+    known = _known(clustering)
     for round_number in range(SECOND_LOOK_ROUNDS):
-        sources = clustering.sources_per_cluster()
-        alive = np.flatnonzero(clustering.founder_of >= 0)
-        orphans = alive[(sources[alive] >> register_rank) & 1 == 0]
-        round_report: dict[str, object] = {"clusters_without_register": len(orphans)}
+        round_report: dict[str, object] = {}
         rounds.append(round_report)
-        if len(orphans) == 0:
+        scored = _score_round(clustering, register_rank, step * 100 + round_number, round_report, known)
+        if scored is None:
             break
-        profiles = clustering.profiles.view()
-        cand.register_sides(clustering.engine, profiles.table, orphans, profiles.table, alive)
-        entity, cluster, weight, posterior = clustering.score(
-            clustering.comparer(profiles, profiles), profiles, orphans, profiles, alive, known,
-            step * 100 + round_number, round_report, older_only=True,
-            rules=clustering.settings.second_look_blocking_rules)
-        above = (posterior >= clustering.settings.match_threshold) & (cluster < entity)
+        sources, entity, cluster, weight, posterior = scored
+        above = (posterior >= _thresholds(clustering, sources, cluster, register_rank)) & (cluster < entity)
         entity, cluster, weight, posterior = entity[above], cluster[above], weight[above], posterior[above]
         allowed = ~_duplicate_conflicts(clustering, entity, cluster)
         chosen = cand.assign_one_to_one(entity[allowed], cluster[allowed], weight[allowed])
@@ -115,46 +107,157 @@ def second_look(clustering: Clustering, register_rank: int, step: int) -> dict[s
         round_report["merged"] = _merge(clustering, merged[settled], into[settled],
                                         posterior[allowed][chosen][settled])
         if round_report["merged"] == 0:
+            clustering.last_look = scored  # still what the clusters are: near_misses reuses it
             break
     return report
+
+
+def _known(clustering: Clustering) -> np.ndarray:
+    known = np.concatenate(clustering.known_pool) if clustering.known_pool else np.zeros(
+        (0, len(FIELD_NAMES)), dtype=np.int8)
+    return known[(known != MISSING).any(axis=1)]
+
+
+def _score_round(clustering: Clustering, register_rank: int, step: int, report: dict[str, object],
+                 known: np.ndarray) -> tuple[np.ndarray, ...] | None:
+    """Every cluster the register lacks scored against the older clusters (the register's are
+    all older: it is linked first). None when there is no such cluster."""
+    clustering.last_look = None
+    sources = clustering.sources_per_cluster()
+    alive = np.flatnonzero(clustering.founder_of >= 0)
+    orphans = alive[(sources[alive] >> register_rank) & 1 == 0]
+    report["clusters_without_register"] = len(orphans)
+    if len(orphans) == 0:
+        return None
+    profiles = clustering.profiles.view()
+    cand.register_sides(clustering.engine, profiles.table, orphans, profiles.table, alive)
+    entity, cluster, weight, posterior = clustering.score(
+        clustering.comparer(profiles, profiles), profiles, orphans, profiles, alive, known,
+        step, report, older_only=True, rules=clustering.settings.second_look_blocking_rules)
+    registered = ((sources[cluster] >> register_rank) & 1).astype(np.int64)
+    comparable = (clustering.last_levels != MISSING).astype(np.int64) @ (1 << np.arange(len(FIELD_NAMES)))
+    classes = registered * _CLASSES + comparable
+    known_rows = alive[(sources[alive] >> register_rank) & 1 == 1]
+    possible = _possible_pairs(profiles, orphans, known_rows)
+    weight, priors = class_priors(weight, clustering.last_prior, classes, possible)
+    report["priors"] = {"without_register": _summed(priors, possible, 0),
+                        "with_register": _summed(priors, possible, 1)}
+    return sources, entity, cluster, weight, 1.0 / (1.0 + np.exp2(-weight))
+
+
+_CLASSES = 1 << len(FIELD_NAMES)  # sets of comparable fields
+
+
+def _field_bits(profiles: PreparedRecords, rows: np.ndarray) -> np.ndarray:
+    """Per profile: bit j set when field j (mother: 1 ID, 2 name; then the rest) is known."""
+    known = [
+        profiles.child_id[rows] >= 0, profiles.mother_id[rows] >= 0,
+        profiles.mother_name.simplified[rows] >= 0, profiles.father_id[rows] >= 0,
+        profiles.child_name.simplified[rows] >= 0, profiles.birth_day[rows] != NO_DAY,
+        profiles.sex[rows] > 0, profiles.area[rows] > 0, profiles.birth_order[rows] >= 0,
+    ]
+    return np.sum([flag.astype(np.int64) << bit for bit, flag in enumerate(known)], axis=0)
+
+
+def _comparable_sets(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """The set of fields two profiles can be compared on (as comparisons.compare_pairs does:
+    the mother by ID where both have one, else by name), as a bit set over FIELD_NAMES."""
+    both = left & right
+    mother = ((both >> 1) & 1) | ((both >> 2) & 1)
+    rest = both >> 3  # father_id, child_name, date, sex, area, order -> fields 2..7
+    return (both & 1) | (mother << 1) | (rest << 2)
+
+
+def _possible_pairs(profiles: PreparedRecords, orphans: np.ndarray, registered: np.ndarray) -> np.ndarray:
+    """Pairs the second look could form, per class (register flag x comparable fields):
+    orphans with each other (unordered) and with the register's clusters."""
+    possible = np.zeros(2 * _CLASSES)
+    orphan_bits, orphan_counts = np.unique(_field_bits(profiles, orphans), return_counts=True)
+    known_bits, known_counts = np.unique(_field_bits(profiles, registered), return_counts=True)
+    for bits, counts, offset in ((orphan_bits, orphan_counts, 0), (known_bits, known_counts, _CLASSES)):
+        sets = _comparable_sets(orphan_bits[:, None], bits[None, :])
+        pairs = orphan_counts[:, None].astype(float) * counts[None, :].astype(float)
+        if offset == 0:  # unordered pairs of orphans: each couple of masks once, a mask with itself n(n-1)/2
+            pairs = np.triu(pairs, k=1) + np.diag(orphan_counts * (orphan_counts - 1) / 2.0)
+        np.add.at(possible, offset + sets.ravel(), pairs.ravel())
+    return possible
+
+
+def _summed(priors: np.ndarray, possible: np.ndarray, register: int) -> float:
+    """The overall match proportion of one half of the classes (for the report)."""
+    part = slice(register * _CLASSES, (register + 1) * _CLASSES)
+    total = possible[part].sum()
+    return float((priors[part] * possible[part]).sum() / total) if total > 0 else 0.0
+
+
+def class_priors(weight: np.ndarray, prior: float, classes: np.ndarray, possible: np.ndarray,
+                 iterations: int = 500) -> tuple[np.ndarray, np.ndarray]:
+    """Match weights with the match proportion estimated within each class of pairs.
+
+    One prior for all pairs understates the chance that two clusters are one birth when they
+    can be compared on little: a birth the register lacks, seen by one source with the
+    mother's name and by another with the child's, has only place, date and sex to compare,
+    and such pairs are rare among all pairs but common among the info-poor clusters left over
+    (missingness that is not at random for linkage). Keeping each pair's Bayes factor (m and u
+    as fitted) and estimating the mixing proportion ``lambda_k = sum of posteriors in k /
+    possible pairs in k`` by EM within each class ``k`` (register or not, times the set of
+    fields both sides have; the M-step of Winkler 1988 for the proportion, per class) gives
+    each class its own prior. ``possible[k]``: pairs of class ``k``, candidates or not (a pair
+    blocking left out has a posterior of about 0). The log-likelihood is concave in each
+    ``lambda_k``, so the iteration has one fixed point. Returns the new weights (posterior log2
+    odds) and the prior of every class (``prior`` where a class has no pairs).
+    """
+    factor = weight - (np.log2(prior) - np.log2(1.0 - prior))  # the Bayes factors, log2
+    priors = np.full(len(possible), float(prior))
+    result = weight.copy()
+    for k in np.unique(classes):
+        mine = classes == k
+        pairs = float(possible[k])
+        if pairs < mine.sum():  # a count the class cannot have: keep the common prior
+            continue
+        lam = float(prior)
+        for _ in range(iterations):
+            posterior = 1.0 / (1.0 + np.exp2(-(factor[mine] + np.log2(lam) - np.log2(1.0 - lam))))
+            new = float(np.clip(posterior.sum() / pairs, 1e-15, 1.0 - 1e-9))
+            done = abs(new - lam) <= 1e-9 * lam
+            lam = new
+            if done:
+                break
+        result[mine] = factor[mine] + np.log2(lam) - np.log2(1.0 - lam)
+        priors[k] = lam
+    return result, priors
+
+
+def _thresholds(clustering: Clustering, sources: np.ndarray, cluster: np.ndarray,
+                register_rank: int) -> np.ndarray:
+    """The posterior a merge into ``cluster`` needs: ``match_threshold`` into a cluster the
+    register holds (a wrong merge would hide a missing birth), ``orphan_merge_threshold`` into
+    one it lacks too (either error is off by one birth, so the even-odds threshold)."""
+    settings = clustering.settings
+    registered = (sources[cluster] >> register_rank) & 1 == 1
+    return np.where(registered, settings.match_threshold, settings.orphan_merge_threshold)
 
 
 def near_misses(clustering: Clustering, register_rank: int, step: int,
                 floor: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The linkage's doubtful "no" answers, for the uncertainty of the estimates.
 
-    For every cluster the register lacks, its best match among the other clusters that the
-    threshold refused: posterior at least ``floor`` and below ``match_threshold``, with no
-    records that would conflict as duplicates (two births, e.g. twins). Scored like the second
-    look, but with every blocking rule, the place-and-date ones included: a birth the register
-    lacks that one source saw with the mother's name and another with the child's has only its
-    place, date and sex in common. Returns (orphan cluster, other cluster, posterior), sorted.
+    For every cluster the register lacks, its best match among the older clusters that the
+    threshold refused (posterior at least ``floor``, below the pair's threshold), with no
+    records that would conflict as duplicates (two births, e.g. twins). The posteriors are the
+    second look's own: its last round, or a new round scored the same way. Returns (orphan
+    cluster, other cluster, posterior), sorted by orphan.
     """
-    sources = clustering.sources_per_cluster()
-    alive = np.flatnonzero(clustering.founder_of >= 0)
-    orphans = alive[(sources[alive] >> register_rank) & 1 == 0]
-    empty = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))
-    if len(orphans) == 0 or len(alive) < 2:
-        return empty
-    known = np.concatenate(clustering.known_pool) if clustering.known_pool else np.zeros(
-        (0, len(FIELD_NAMES)), dtype=np.int8)
-    known = known[(known != MISSING).any(axis=1)]
-    profiles = clustering.profiles.view()
-    cand.register_sides(clustering.engine, profiles.table, orphans, profiles.table, alive)
-    entity, cluster, _, posterior = clustering.score(
-        clustering.comparer(profiles, profiles), profiles, orphans, profiles, alive, known,
-        step * 100 + 99, {}, rules=clustering.settings.blocking_rules)
-    doubtful = ((entity != cluster) & (posterior >= floor)
-                & (posterior < clustering.settings.match_threshold))
+    scored = clustering.last_look or _score_round(clustering, register_rank, step * 100 + 99, {},
+                                                  _known(clustering))
+    if scored is None:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
+    sources, entity, cluster, _, posterior = scored
+    doubtful = ((cluster < entity) & (posterior >= floor)
+                & (posterior < _thresholds(clustering, sources, cluster, register_rank)))
     entity, cluster, posterior = entity[doubtful], cluster[doubtful], posterior[doubtful]
     allowed = ~_duplicate_conflicts(clustering, entity, cluster)
     entity, cluster, posterior = entity[allowed], cluster[allowed], posterior[allowed]
-    # One pair per couple of clusters (both may be orphans), then the best per orphan.
-    low, high = np.minimum(entity, cluster), np.maximum(entity, cluster)
-    order = np.lexsort((high, low, -posterior))
-    _, first = np.unique(low[order] * (clustering.cluster_count + 1) + high[order], return_index=True)
-    keep = order[np.sort(first)]
-    entity, cluster, posterior = entity[keep], cluster[keep], posterior[keep]
     order = np.lexsort((cluster, entity, -posterior))
     _, best = np.unique(entity[order], return_index=True)
     pick = order[best]
@@ -221,6 +324,7 @@ def _merge(clustering: Clustering, merged: np.ndarray, into: np.ndarray, posteri
     clustering.probability[overlapping] = probability_of[cluster_of[overlapping]]
     cluster_of[moving] = target[cluster_of[moving]]
     clustering.profiles.merge(merged, into)
+    clustering.profiles.vote(cluster_of, np.unique(into))
     clustering.profiles.vote(cluster_of, np.unique(into))
     clustering.founder_of[merged] = -1
     return int(len(merged))

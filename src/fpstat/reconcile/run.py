@@ -179,8 +179,8 @@ def reconcile_inputs(
         with run.timed("completeness"):
             coverage = _coverage(engine)
             cells = engine.frame(sql.capture_cells(births.roles))
-            doubtful = doubtful_decisions(births.table, births.roles, linkage.links,
-                                          linkage.near_misses, settings.linkage.uncertainty_floor)
+            doubtful = doubtful_decisions(births.table, births.roles, linkage.links, linkage.near_misses,
+                                          settings.linkage.uncertainty_floor, linkage.moves)
             completeness = completeness_table(cells, births.roles, coverage, window,
                                               completeness_settings, doubtful)
         notify("listing unregistered births", 4, len(STEPS))
