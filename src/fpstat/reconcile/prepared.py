@@ -190,30 +190,40 @@ class ClusterProfiles:
             column[target[first]] = giver[first]
 
     def vote(self, cluster_of: np.ndarray, clusters: np.ndarray) -> None:
-        """Give ``clusters`` the birth date and sex most of their records agree on.
+        """Give ``clusters`` the birth date, sex and place most of their records agree on.
 
         The first record to bring a value is usually right, but a register's typing error
-        (a date two days off, a sex entered wrongly) would then be compared against every
-        later source. Where records disagree the majority wins; ties go to the earlier source
-        (records are numbered in linking order), so a cluster of two keeps the register's.
+        (a date two days off, a sex entered wrongly, another township's code) would then be
+        compared against every later source. Where records disagree the majority wins; ties go
+        to the earlier source (records are numbered in linking order), so a cluster of two
+        keeps the register's. Places vote by township (hospitals write township codes), and the
+        winning township is represented by a record that names the village where one does.
         """
         if len(clusters) == 0:
             return
         members = np.flatnonzero(np.isin(cluster_of, clusters))
-        for field, values in (("birth_date", self.records.birth_day), ("sex", self.records.sex)):
-            voters = members[_present(self.records, field, members)]
+        records = self.records
+        no_village = (records.area % 1000 == 0).astype(np.int64)
+        ballots = (("birth_date", records.birth_day, None), ("sex", records.sex, None),
+                   ("area", records.area // 1000, no_village))
+        for field, values, preference in ballots:
+            voters = members[_present(records, field, members)]
             if len(voters) == 0:
                 continue
             cluster, value = cluster_of[voters], values[voters]
-            order = np.lexsort((voters, value, cluster))
+            rank = np.zeros(len(voters), np.int64) if preference is None else preference[voters]
+            order = np.lexsort((voters, rank, value, cluster))
             cluster, value, voters = cluster[order], value[order], voters[order]
             starts = np.flatnonzero(np.r_[True, (cluster[1:] != cluster[:-1]) | (value[1:] != value[:-1])])
             votes = np.diff(np.r_[starts, len(voters)])
-            first_voter, owner = voters[starts], cluster[starts]
-            best = np.lexsort((first_voter, -votes, owner))
+            # the value's representative is its best-preferred record; ties between values
+            # go to the value whose earliest record comes first
+            earliest = np.minimum.reduceat(voters, starts)
+            representative, owner = voters[starts], cluster[starts]
+            best = np.lexsort((earliest, -votes, owner))
             _, first = np.unique(owner[best], return_index=True)
             chosen = best[first]
-            self.source[field][owner[chosen]] = first_voter[chosen]
+            self.source[field][owner[chosen]] = representative[chosen]
 
     def merge(self, gone: np.ndarray, into: np.ndarray) -> None:
         """Cluster ``gone[i]`` joins ``into[i]``: fill what ``into`` lacks from ``gone``."""
