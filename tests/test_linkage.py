@@ -415,3 +415,29 @@ def test_class_priors_are_the_em_fixed_point_of_each_class() -> None:
         assert priors[k] == pytest.approx(posterior[classes == k].sum() / possible[k], rel=1e-6)
     assert priors[0] > 100 * priors[1]
     assert posterior[:3].min() > 0.99
+
+
+def test_a_register_typo_in_date_or_place_is_outvoted_by_the_other_sources() -> None:
+    """A cluster's profile takes the date, sex and township most of its records agree on
+    (ties to the register), and a village-level code to represent the township."""
+    from fpstat.engine import Engine
+    from fpstat.reconcile.prepared import ClusterProfiles, prepare_records
+
+    day = dt.date(2024, 3, 5)
+    sources = {
+        "planning": frame([record("planning", "P1", area_code="320581109201", birth_date=dt.date(2024, 3, 7)),
+                           record("planning", "P2", area_code="320581101201", sex="F")]),
+        "police": frame([record("police", "G1", area_code="320581101204", birth_date=day),
+                         record("police", "G2", area_code="320581102201", sex="M")]),
+        "hospital": frame([record("hospital", "H1", area_code="320581101000", birth_date=day)]),
+    }
+    records = prepare_records(Engine(), sources, {"planning": 0, "police": 1, "hospital": 2})
+    profiles = ClusterProfiles(records)
+    profiles.add(np.array([0, 1]))  # P1, P2 found the clusters
+    cluster_of = np.array([0, 1, 0, 1, 0])  # records in order: P1, P2, G1, G2, H1
+    profiles.absorb(cluster_of[2:], np.arange(2, 5))
+    profiles.vote(cluster_of, np.array([0, 1]))
+    view = profiles.view()
+    assert view.area[0] == 320581101204  # township 101 by two votes to one, village from police
+    assert view.birth_day[0] == records.birth_day[2]  # two records say the 5th
+    assert view.area[1] == 320581101201 and view.sex[1] == 2  # one against one: the register
