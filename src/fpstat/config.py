@@ -2,7 +2,9 @@
 
 Parsed with :mod:`tomllib`, then checked strictly: an unknown key is an error naming the key and
 its line (never silently ignored: a misspelt ``fail_on`` would otherwise turn a gate off). Paths
-are relative to the config file's folder.
+are relative to the config file's folder. The optional ``[linkage]`` table sets the record
+linkage knobs users may change (:data:`LINKAGE_KEYS`, onto
+:class:`fpstat.reconcile.LinkageSettings`); the reference is ``docs/config.md``.
 """
 
 from __future__ import annotations
@@ -10,11 +12,14 @@ from __future__ import annotations
 import datetime as dt
 import re
 import tomllib
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from fpstat.errors import ConfigError
+from fpstat.engine.sql_linkage import BLOCKING_RULES
+from fpstat.errors import ConfigError, UsageError
+from fpstat.reconcile import LinkageSettings
 from fpstat.schema import ROLES
 from fpstat.schema.periods import PERIOD_KINDS
 
@@ -34,7 +39,23 @@ _RUN_KEYS = {
     "stratify": bool,
 }
 _INPUT_KEYS = {"role": str, "path": str, "sheet": (str, list), "mapping": dict}
-_TOP_KEYS = {"run", "inputs", "checks"}
+_TOP_KEYS = {"run", "inputs", "checks", "linkage"}
+#: The keys of ``[linkage]``, each a LinkageSettings field of the same name, and the kind of
+#: TOML value it takes (the rest of LinkageSettings are estimation internals, not user knobs).
+LINKAGE_KEYS: dict[str, str] = {
+    "match_threshold": "number",
+    "orphan_merge_threshold": "number",
+    "date_tolerance_days": "integer",
+    "blocking_rules": "rule names",
+    "second_look": "boolean",
+    "uncertainty_floor": "number",
+    "max_block_pairs": "integer",
+    "seed": "integer",
+    "workers": "integer",
+}
+_KIND_EN = {"number": "a number", "integer": "an integer", "boolean": "true or false",
+            "rule names": "a list of blocking rule names"}
+_KIND_ZH = {"number": "数值", "integer": "整数", "boolean": "布尔值（true 或 false）", "rule names": "分块规则名称的列表"}
 
 
 @dataclass
@@ -65,6 +86,7 @@ class RunConfig:
     inputs: list[InputConfig] = field(default_factory=list)
     fail_on: str = "error"
     checks: dict[str, dict[str, Any]] = field(default_factory=dict)
+    linkage: LinkageSettings = field(default_factory=LinkageSettings)
 
     @property
     def base_dir(self) -> Path:
@@ -124,8 +146,8 @@ def load_config(path: str | Path) -> RunConfig:
     for key in data:
         if key not in _TOP_KEYS:
             raise ConfigError(
-                f"unknown section or key '{key}' (known: run, inputs, checks)",
-                f"未知的节或键“{key}”（可用：run、inputs、checks）",
+                f"unknown section or key '{key}' (known: run, inputs, checks, linkage)",
+                f"未知的节或键“{key}”（可用：run、inputs、checks、linkage）",
                 file=str(config_path), row=_line_of(text, key) or (_section_lines(text, key) or [None])[0],
                 field=key,
             )
@@ -205,7 +227,97 @@ def load_config(path: str | Path) -> RunConfig:
             raise _fail(config_path, text, f'checks."{check_id}"', "check settings must be a table, e.g. { threshold = 0.9 }",
                         "检查项设置须为表，如 { threshold = 0.9 }", checks_start)
         config.checks[check_id] = settings
+    config.linkage = _linkage_settings(config_path, text, data.get("linkage", {}))
     return config
+
+
+def _linkage_settings(path: Path, text: str, section: Any) -> LinkageSettings:
+    """The ``[linkage]`` table as LinkageSettings: known keys, right types, values in range."""
+    start = (_section_lines(text, "linkage") or [0])[0]
+    if not isinstance(section, dict):
+        raise _fail(path, text, "linkage", "linkage must be a table: [linkage]", "linkage 须写作 [linkage] 表")
+    values: dict[str, Any] = {}
+    for key, value in section.items():
+        if key not in LINKAGE_KEYS:
+            raise _fail(path, text, f"linkage.{key}",
+                        f"unknown key '{key}' in [linkage] (known: {', '.join(LINKAGE_KEYS)})",
+                        f"[linkage] 中未知的键“{key}”（可用：{'、'.join(LINKAGE_KEYS)}）", start)
+        values[key] = _linkage_value(path, text, key, value, start)
+    blamed = blame_linkage_key(values)
+    if blamed is not None:
+        key, error = blamed
+        raise _fail(path, text, f"linkage.{key}",
+                    f"{key} = {values[key]!r} is out of range ({error.message_en})",
+                    f"{key} = {values[key]!r} 超出允许范围（{error.message_zh}）", start)
+    return replace(LinkageSettings(), **values)
+
+
+def _linkage_value(path: Path, text: str, key: str, value: Any, start: int) -> Any:
+    """``value`` converted to the field's type, or a ConfigError saying what the key takes."""
+    kind = LINKAGE_KEYS[key]
+
+    def fail(en: str = f"{key} must be {_KIND_EN[kind]}, not {value!r}",
+             zh: str = f"{key} 须为{_KIND_ZH[kind]}，而不是 {value!r}") -> ConfigError:
+        return _fail(path, text, f"linkage.{key}", en, zh, start)
+
+    if kind == "rule names":
+        return _blocking_rules(key, value, fail)
+    if (kind == "boolean") != isinstance(value, bool):
+        raise fail()  # TOML true/false are Python ints too: never take one for a number
+    if kind == "boolean":
+        return value
+    if kind == "number" and isinstance(value, int | float):
+        return float(value)
+    if kind != "integer" or not isinstance(value, int):
+        raise fail()
+    # Checks LinkageSettings.validate() does not make, on values that would fail deep in a run.
+    if key == "seed" and value < 0:
+        raise fail("seed must be 0 or a positive integer", "seed 须为 0 或正整数")
+    if key == "workers" and value < 1 and value != -1:
+        raise fail("workers must be a positive integer, or -1 for all cores", "workers 须为正整数，或 -1 表示使用全部核心")
+    return value
+
+
+def _blocking_rules(key: str, value: Any, fail: Callable[..., ConfigError]) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(name, str) for name in value):
+        raise fail()
+    known = ", ".join(BLOCKING_RULES)
+    if not value:  # no rule would mean no candidate pairs at all, not "exact passes only"
+        raise fail(f"{key} needs at least one rule (known: {known})", f"{key} 至少须列出一条规则（可用：{known}）")
+    unknown = ", ".join(repr(name) for name in value if name not in BLOCKING_RULES)
+    if unknown:
+        raise fail(f"unknown blocking rule {unknown} in {key} (known: {known})",
+                   f"{key} 中有未知的分块规则 {unknown}（可用：{known}）")
+    return tuple(dict.fromkeys(value))  # a rule listed twice is the same rule
+
+
+def blame_linkage_key(values: Mapping[str, Any]) -> tuple[str, UsageError] | None:
+    """Which of ``values`` (LinkageSettings fields over the defaults) puts them out of range.
+
+    None when ``LinkageSettings.validate()`` accepts them all; else the key to name in the
+    message with validate()'s error: the first key out of range on its own, else (two keys
+    in range alone but not together, e.g. ``uncertainty_floor`` above ``match_threshold``)
+    the first whose default would make the rest valid, else the first key.
+    """
+
+    def problem(chosen: Mapping[str, Any]) -> UsageError | None:
+        try:
+            replace(LinkageSettings(), **chosen).validate()
+        except UsageError as error:
+            return error
+        return None
+
+    error = problem(values)
+    if error is None:
+        return None
+    for key, value in values.items():
+        alone = problem({key: value})
+        if alone is not None:
+            return key, alone
+    for key in values:
+        if problem({other: value for other, value in values.items() if other != key}) is None:
+            return key, error
+    return next(iter(values)), error
 
 
 def check_line(config: RunConfig, check_id: str) -> int | None:

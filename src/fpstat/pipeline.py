@@ -98,6 +98,7 @@ def run_pipeline(
         stratify=config.stratify,
         memory_limit=config.memory_limit,
         as_of=as_of,
+        linkage=config.linkage,
     )
     with run.timed("reconcile"):
         reconciled = reconcile_inputs(loaded, run, settings)

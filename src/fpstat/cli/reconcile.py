@@ -4,6 +4,7 @@ completeness, and show a summary per county."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,9 @@ from fpstat.cli.options import (
     QuietOption,
     parse_as_of,
 )
+from fpstat.config import blame_linkage_key
 from fpstat.errors import UsageError
+from fpstat.reconcile import LinkageSettings
 from fpstat.schema.periods import PERIOD_KINDS
 
 _FILES = "Repeat the option or give a glob (quote it), e.g. one export per township."
@@ -58,6 +61,25 @@ NoStratifyOption = typer.Option(
     "and out-of-policy births are missed by every source, so pooled estimates run low.",
 )
 
+#: LinkageSettings field -> the option that sets it.
+_LINKAGE_OPTIONS = {"match_threshold": "--match-threshold", "date_tolerance_days": "--date-tolerance"}
+# Defaults come from LinkageSettings, so that the help can never disagree with the library.
+MatchThresholdOption = typer.Option(
+    LinkageSettings.match_threshold, "--match-threshold",
+    help="Match probability (strictly between 0 and 1) two records need before the probabilistic "
+    "step links them as one birth. Higher links only near-certain pairs, so more births are listed as "
+    "missing for a reviewer to check; lower links more and may hide a missing birth. The same as "
+    "`match_threshold` in the config's `[linkage]` table. Example: `--match-threshold 0.95`",
+    metavar="FLOAT",
+)
+DateToleranceOption = typer.Option(
+    LinkageSettings.date_tolerance_days, "--date-tolerance",
+    help="How many days apart two records' birth dates may be and still be paired and scored as a "
+    "near agreement (0 to 31; 0 demands the same day). Raise it when a source writes dates loosely. "
+    "The same as `date_tolerance_days` in the config's `[linkage]` table. Example: `--date-tolerance 3`",
+    metavar="DAYS",
+)
+
 
 def reconcile(
     planning: list[str] = PlanningOption,
@@ -71,6 +93,8 @@ def reconcile(
     include_records: bool = IncludeRecordsOption,
     criterion: str = CriterionOption,
     no_stratify: bool = NoStratifyOption,
+    match_threshold: float = MatchThresholdOption,
+    date_tolerance: int = DateToleranceOption,
     as_of: str | None = AsOfOption,
     json_out: bool = JsonOption,
     quiet: bool = QuietOption,
@@ -91,6 +115,8 @@ def reconcile(
       fpstat reconcile --planning 台账.xlsx --police 公安.csv --hospital 住院分娩.csv --period quarter --out runs/q
 
       fpstat reconcile --planning 台账.xlsx --census 普查汇总表.xlsx --out runs/c --json
+
+      fpstat reconcile --planning 台账.xlsx --police 公安.csv --match-threshold 0.95 --date-tolerance 3 --out runs/strict
     """
     from fpstat.reconcile import ReconcileSettings, reconcile_inputs
     from fpstat.rundir import RunDir
@@ -112,6 +138,7 @@ def reconcile(
     settings = ReconcileSettings(
         period=period, include_records=include_records, criterion=criterion,
         stratify=not no_stratify, as_of=parse_as_of(as_of),
+        linkage=_linkage_settings({"match_threshold": match_threshold, "date_tolerance_days": date_tolerance}),
     )
     settings.validate()
     header_mapping = read_mapping(mapping) if mapping is not None else None
@@ -130,6 +157,17 @@ def reconcile(
     elif not quiet:
         render.show(_summary_table(summary.to_dict()))
         _footer(summary.to_dict())
+
+
+def _linkage_settings(values: dict[str, Any]) -> LinkageSettings:
+    """LinkageSettings with the options' values (by field name), checked before any reading."""
+    blamed = blame_linkage_key(values)
+    if blamed is not None:
+        name, error = blamed
+        option = _LINKAGE_OPTIONS[name]
+        raise UsageError(f"{option} {values[name]} is out of range ({error.message_en})",
+                         f"{option} {values[name]} 超出允许范围（{error.message_zh}）")
+    return replace(LinkageSettings(), **values)
 
 
 def _number(value: Any, digits: int = 0) -> str:

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.measure import Measurement
 from rich.table import Table
 
@@ -16,11 +17,11 @@ error_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 def error_line(message: str) -> None:
     """One red line on stderr (no traceback)."""
-    error_console.print(f"[bold red]error:[/bold red] {message}", markup=True, highlight=False)
+    error_console.print(f"[bold red]error:[/bold red] {escape(message)}", markup=True, highlight=False)
 
 
 def warning_line(message: str) -> None:
-    error_console.print(f"[yellow]warning:[/yellow] {message}", markup=True, highlight=False)
+    error_console.print(f"[yellow]warning:[/yellow] {escape(message)}", markup=True, highlight=False)
 
 
 def table(

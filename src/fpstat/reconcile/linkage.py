@@ -136,26 +136,39 @@ class LinkageSettings:
     uncertainty_floor: float = 0.01
 
     def validate(self) -> None:
-        """Raise UsageError when a knob is out of range."""
-        problems = []
+        """Raise UsageError when a knob is out of range (every problem, in English and Chinese)."""
+        problems: list[tuple[str, str]] = []
         if not 0.0 < self.match_threshold < 1.0:
-            problems.append("match_threshold must lie strictly between 0 and 1")
+            problems.append(("match_threshold must lie strictly between 0 and 1",
+                             "match_threshold 必须大于 0 且小于 1"))
         if not 0.0 < self.orphan_merge_threshold < 1.0:
-            problems.append("orphan_merge_threshold must lie strictly between 0 and 1")
+            problems.append(("orphan_merge_threshold must lie strictly between 0 and 1",
+                             "orphan_merge_threshold 必须大于 0 且小于 1"))
         if not 0.0 < self.uncertainty_floor < min(self.match_threshold, self.orphan_merge_threshold):
-            problems.append("uncertainty_floor must lie strictly between 0 and match_threshold")
+            problems.append(("uncertainty_floor must lie strictly between 0 and both thresholds",
+                             "uncertainty_floor 必须大于 0 且小于两个匹配阈值"))
         if not 0 <= self.date_tolerance_days <= 31:
-            problems.append("date_tolerance_days must be between 0 and 31")
+            problems.append(("date_tolerance_days must be between 0 and 31",
+                             "date_tolerance_days 必须在 0 到 31 之间"))
         if self.max_block_pairs < 1 or self.u_sample_pairs < 1 or self.em_max_iterations < 1:
-            problems.append("max_block_pairs, u_sample_pairs and em_max_iterations must be positive")
+            problems.append(("max_block_pairs, u_sample_pairs and em_max_iterations must be positive",
+                             "max_block_pairs、u_sample_pairs 和 em_max_iterations 必须为正数"))
+        if self.seed < 0:
+            problems.append(("seed must not be negative", "seed 不能为负数"))
+        if self.workers < 1 and self.workers != -1:
+            problems.append(("workers must be at least 1 (or -1: every core)",
+                             "workers 至少为 1（或 -1：使用全部核心）"))
+        if not self.blocking_rules:
+            problems.append(("blocking_rules must name at least one rule", "blocking_rules 至少需要一条规则"))
         unknown = [name for name in (*self.blocking_rules, *self.second_look_blocking_rules)
                    if name not in sql.BLOCKING_RULES]
         if unknown:
-            problems.append(f"unknown blocking rules: {', '.join(unknown)}")
+            problems.append((f"unknown blocking rules: {', '.join(unknown)}",
+                             f"未知的分块规则：{'、'.join(unknown)}"))
         if problems:
             raise UsageError(
-                "Invalid linkage settings: " + "; ".join(problems),
-                "记录匹配参数无效：" + "；".join(problems),
+                "Invalid linkage settings: " + "; ".join(en for en, _ in problems),
+                "记录匹配参数无效：" + "；".join(zh for _, zh in problems),
             )
 
     def describe(self) -> dict[str, object]:
