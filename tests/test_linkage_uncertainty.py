@@ -110,3 +110,14 @@ def test_a_doubtful_move_takes_a_record_from_one_twin_to_the_other() -> None:
     assert sorted(zip(changes["history"], changes["change"], strict=True)) == [(1, -1), (1, 1), (3, -1), (3, 1)]
     assert (changes["q"] == 0.4).all()
     assert set(changes.loc[changes["change"] == 1, "sex"]) == {"M", "F"}
+
+
+def test_a_duplicate_that_may_be_a_twin_adds_a_birth_of_its_source() -> None:
+    """A move without another cluster: with probability q one more birth, seen by that source."""
+    moves = pd.DataFrame({"cluster_id": ["B3"], "other_cluster_id": pd.Series([pd.NA], dtype="string"),
+                          "role": ["police"], "probability": [0.1]})
+    empty = pd.DataFrame({"cluster_id": [], "other_cluster_id": [], "probability": []})
+    links = _links().assign(match_probability=[np.nan, np.nan, np.nan, 1.0])
+    changes = doubtful_decisions(_births(), ROLES, links, empty, floor=0.01, moves=moves)
+    assert list(zip(changes["history"], changes["change"], strict=True)) == [(2, 1)]
+    assert changes["q"].tolist() == [0.1] and changes["sex"].tolist() == ["M"]

@@ -81,6 +81,8 @@ class Clustering:
         self.runners_up: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         #: The second look's last scoring while it still describes the clusters (merging.py)
         self.last_look: tuple[np.ndarray, ...] | None = None
+        #: Within-source duplicates that may be twins: (record, probability), see merging.py
+        self.doubtful_merges: tuple[np.ndarray, np.ndarray] = (np.zeros(0, np.int64), np.zeros(0))
         #: The match proportion (prior) of the last model fitted by :meth:`score`
         self.last_prior = 0.5
         self.last_levels = np.zeros((0, len(FIELD_NAMES)), dtype=np.int8)

@@ -188,8 +188,10 @@ class LinkageResult:
     #: ``probability`` (the posterior that they are), see :func:`.merging.near_misses`.
     near_misses: pd.DataFrame = field(default_factory=lambda: _pairs_frame())
     #: Records of source ``role`` in ``cluster_id`` that may belong to ``other_cluster_id``
-    #: with ``probability`` (twins an exact pass could not tell apart), see
-    #: :meth:`.clustering.Clustering.doubtful_moves`.
+    #: with ``probability`` (twins an exact pass could not tell apart, see
+    #: :meth:`.clustering.Clustering.doubtful_moves`), or, where ``other_cluster_id`` is
+    #: empty, be a birth of their own (a duplicate that may be a twin, see
+    #: :func:`.merging.resolve_deferred`).
     moves: pd.DataFrame = field(default_factory=lambda: _pairs_frame(with_role=True))
 
 
@@ -270,11 +272,19 @@ def link_records(
                 "probability": posterior,
             }).sort_values(["cluster_id", "other_cluster_id"], ignore_index=True)
         rec, here, there, share = clustering.doubtful_moves(settings.uncertainty_floor)
+        twin, twin_share = clustering.doubtful_merges
+        keep = twin_share >= settings.uncertainty_floor
+        twin, twin_share = twin[keep], twin_share[keep]
+        no_cluster = pd.Series(pd.NA, index=range(len(twin)), dtype=pd.ArrowDtype(pa.string()))
         moves = pd.DataFrame({
-            "cluster_id": clustering.cluster_ids(here).to_pandas(types_mapper=pd.ArrowDtype),
-            "other_cluster_id": clustering.cluster_ids(there).to_pandas(types_mapper=pd.ArrowDtype),
-            "role": pd.Series(np.array(roles, dtype=object)[prepared.role_rank[rec]], dtype="string"),
-            "probability": share,
+            "cluster_id": pd.concat([clustering.cluster_ids(here).to_pandas(types_mapper=pd.ArrowDtype),
+                                     clustering.cluster_ids(clustering.cluster_of[twin]).to_pandas(
+                                         types_mapper=pd.ArrowDtype)], ignore_index=True),
+            "other_cluster_id": pd.concat([clustering.cluster_ids(there).to_pandas(types_mapper=pd.ArrowDtype),
+                                           no_cluster], ignore_index=True),
+            "role": pd.Series(np.array(roles, dtype=object)[prepared.role_rank[np.concatenate([rec, twin])]],
+                              dtype="string"),
+            "probability": np.concatenate([share, twin_share]),
         }).sort_values(["cluster_id", "role", "other_cluster_id"], ignore_index=True)
         notify("second look", total, total)
         links = clustering.links_table()

@@ -14,7 +14,9 @@ it. The linkage knows which of its decisions were doubtful, with a posterior pro
   ``q = 1 - p`` the record's birth is another one;
 * **moves** (:meth:`fpstat.reconcile.clustering.Clustering.doubtful_moves`): a record an exact
   pass gave to one of two matching clusters (twins whose records lack names and IDs), which
-  with probability ``q`` belongs to the other.
+  with probability ``q`` belongs to the other; and a within-source duplicate that with
+  probability ``q`` is a twin no other source saw (:func:`fpstat.reconcile.merging.
+  resolve_deferred`), one birth more.
 
 Each doubtful decision ``i`` is a Bernoulli choice between what the linkage did and its
 alternative, which would move a few births between capture-history cells. Its effect on an
@@ -118,7 +120,15 @@ def doubtful_decisions(
         changes(number, q, cluster, role_bit, +1)
     first = len(misses) + (int(doubtful.sum()) if doubtful.any() else 0)
     if moves is not None and len(moves):
-        moving = moves.astype({"cluster_id": str, "other_cluster_id": str, "role": str})
+        alone = moves[moves["other_cluster_id"].isna()].astype({"cluster_id": str, "role": str})
+        alone = alone[alone["cluster_id"].isin(cell.index) & alone["role"].isin(list(roles))]
+        if len(alone):  # a duplicate that may be a birth of its own: one more birth, that source's
+            number = np.arange(len(alone)) + first
+            bit = np.array([1 << list(roles).index(role) for role in alone["role"]], dtype=np.int64)
+            changes(number, alone["probability"].to_numpy(dtype=float), cell.loc[alone["cluster_id"]], bit, +1)
+            first += len(alone)
+        moving = moves[moves["other_cluster_id"].notna()].astype(
+            {"cluster_id": str, "other_cluster_id": str, "role": str})
         moving = moving[moving["cluster_id"].isin(cell.index) & moving["other_cluster_id"].isin(cell.index)
                         & moving["role"].isin(list(roles))]
         number = np.arange(len(moving)) + first

@@ -30,6 +30,14 @@ def resolve_deferred(clustering: Clustering, deferred: list[tuple[int, int]]) ->
     entered twice: its cluster joins the other's and it becomes a duplicate of the record
     there (which stays primary, as the one the other sources linked to). When both found
     records elsewhere, they are twins and stay apart.
+
+    A merged pair may still be twins of whom one no other source saw. How likely that is
+    follows from the pairs kept apart (twins, ``K``) and the share ``r`` of the source's
+    births no other source saw: twin pairs number about ``K / (1 - r2)`` with
+    ``r2 = 1 - (1 - r)^2`` the chance that one twin was seen nowhere else, so of the ``M``
+    merged pairs about ``K r2 / (1 - r2)`` are twins, and each merge is doubtful with that
+    share (at most one half). These go to ``clustering.doubtful_merges`` (secondary record,
+    probability) for the intervals of the estimates.
     """
     outcome: dict[str, object] = {"role": "deferred duplicates", "deferred_pairs": len(deferred),
                                   "merged": 0, "kept_apart": 0}
@@ -42,6 +50,7 @@ def resolve_deferred(clustering: Clustering, deferred: list[tuple[int, int]]) ->
     for record in np.flatnonzero(np.isin(clustering.cluster_of, involved)).tolist():
         members.setdefault(int(clustering.cluster_of[record]), []).append(record)
     merged = kept_apart = 0
+    merged_records: list[int] = []
     for first, second in deferred:
         cluster_first = int(clustering.cluster_of[first])
         cluster_second = int(clustering.cluster_of[second])
@@ -66,8 +75,24 @@ def resolve_deferred(clustering: Clustering, deferred: list[tuple[int, int]]) ->
         clustering.profiles.merge(np.array([gone]), np.array([keep]))
         clustering.founder_of[gone] = -1
         merged += 1
+        merged_records.append(secondary)
     outcome.update(merged=merged, kept_apart=kept_apart)
+    if merged_records:
+        merged_records_array = np.array(merged_records, dtype=np.int64)
+        share = np.array([_twin_share(sources, int(ranks[record]), kept_apart, merged)
+                          for record in merged_records_array])
+        clustering.doubtful_merges = (merged_records_array, share)
     return outcome
+
+
+def _twin_share(sources: np.ndarray, rank: int, kept_apart: int, merged: int) -> float:
+    """The chance that a merged deferred pair of the source ranked ``rank`` is twins."""
+    bit = np.int64(1) << np.int64(rank)
+    holding = (sources & bit) != 0
+    alone = float(np.mean(sources[holding] == bit)) if holding.any() else 0.0
+    one_unseen = 1.0 - (1.0 - alone) ** 2
+    twins_merged = kept_apart * one_unseen / max(1.0 - one_unseen, 1e-9)
+    return float(min(0.5, twins_merged / merged)) if merged else 0.0
 
 
 def second_look(clustering: Clustering, register_rank: int, step: int) -> dict[str, object]:
