@@ -185,3 +185,9 @@ def test_number_text_round_trips_and_never_fakes_long_digits(value) -> None:
     assert not text.endswith(".0")
     if math.isfinite(value) and abs(value) >= 1e16:
         assert "e" in text
+
+
+def test_negative_zero_reads_as_zero_both_ways() -> None:
+    """A cell holding -0.0 (spreadsheets show 0) reads as "0" by cell and by column."""
+    text, _ = typed_column([-0.0])
+    assert text.to_pylist() == ["0"] and cell_text_kind(-0.0) == ("0", "n")

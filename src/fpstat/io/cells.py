@@ -36,8 +36,9 @@ _NULL_TEXT = pa.scalar(None, pa.string())
 
 
 def number_text(value: float) -> str:
-    """``repr`` of the float without a trailing ``.0``: ``12``, ``0.5``, ``3.2e+17``."""
-    text = repr(float(value))
+    """``repr`` of the float without a trailing ``.0``: ``12``, ``0.5``, ``3.2e+17``; negative
+    zero (which a spreadsheet shows as 0) is ``0``."""
+    text = repr(float(value) + 0.0)  # -0.0 + 0.0 == +0.0
     return text[:-2] if text.endswith(".0") else text
 
 
