@@ -61,7 +61,7 @@ def test_shift_and_variance_are_those_of_bernoulli_decisions() -> None:
     changes = pd.DataFrame({"decision": [0, 0, 1], "q": [0.5, 0.5, 0.2], "change": [1, -1, 1],
                             "history": [1, 2, 3]})
     slopes = {1: 3.0, 2: 1.0, 3: 2.0}
-    effect = linkage_effect(changes, lambda row: slopes[row.history])
+    effect = linkage_effect(changes, changes["history"].map(slopes).to_numpy())
     assert effect.shift == pytest.approx(0.5 * 2.0 + 0.2 * 2.0)
     assert effect.variance == pytest.approx(0.25 * 4.0 + 0.16 * 4.0)
     assert effect.decisions == 2

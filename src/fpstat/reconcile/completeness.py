@@ -163,8 +163,8 @@ def completeness_table(
             keys, problems, estimate_areas(problems, settings), strict=True):
         if area_depth == ESTIMATED_DEPTH:
             parents[(area, period)] = estimate
-        effect = linkage_effect(changes.get((area, period), _NO_CHANGES),
-                                _derivative(problem, estimate, roles))
+        here = changes.get((area, period), _NO_CHANGES)
+        effect = linkage_effect(here, _slopes(problem, estimate, roles, here))
         low, high = widened_interval(estimate.n_hat, estimate.ci_low, estimate.ci_high, effect,
                                      settings.level)
         rows.append({
@@ -196,33 +196,53 @@ def _changes_by_area(doubtful: pd.DataFrame | None,
     if doubtful is None or doubtful.empty:
         return {}
     frame = doubtful.astype({"area_code": str, "period": str})
+    wanted = {(area, period) for area, period, _ in areas}
     result: dict[tuple[str, str], pd.DataFrame] = {}
-    for area, period, area_depth in areas:
+    for area_depth in sorted({d for _, _, d in areas}):
         digits = LEVEL_DIGITS[LEVEL_NAMES[area_depth]]
-        here = frame[(frame["period"] == period) & frame["area_code"].str.startswith(area[:digits])]
-        if len(here):
-            result[(area, period)] = here
+        owner = frame["area_code"].str.slice(0, digits).str.pad(12, side="right", fillchar="0")
+        for (area, period), rows in frame.groupby([owner, frame["period"]], sort=True):
+            if (area, period) in wanted:
+                result[(area, period)] = rows
     return result
 
 
-def _covariate_text(value: object) -> str:
-    """A covariate as the capture cells spell it (``true``, ``2``, ``F``; missing: unknown)."""
-    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
-        return UNKNOWN
-    if isinstance(value, bool | np.bool_):
-        return "true" if value else "false"
-    return str(value)
+def _covariate_text(values: pd.Series) -> pd.Series:
+    """Covariates as the capture cells spell them (``true``, ``2``, ``F``; missing: unknown)."""
+    def one(value: object) -> str:
+        if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+            return UNKNOWN
+        if isinstance(value, bool | np.bool_):
+            return "true" if value else "false"
+        return str(value)
+    return values.astype(object).map(one)
 
 
-def _derivative(problem: AreaProblem, estimate: AreaEstimate, roles: tuple[str, ...]):  # noqa: ANN202
-    """``row -> dN/dn``: how the area's estimate moves when one birth joins the row's cell."""
+def _slopes(problem: AreaProblem, estimate: AreaEstimate, roles: tuple[str, ...],
+            changes: pd.DataFrame) -> np.ndarray:
+    """Per change row, ``dN/dn``: how the area's estimate moves when one birth joins the row's
+    cell, refitting the group's model once per distinct (group, history)."""
+    if changes.empty:
+        return np.zeros(0)
+    if len(problem.lists) < 2 or not np.isfinite(estimate.n_hat):
+        return np.zeros(len(changes))
     positions = [roles.index(name) for name in problem.lists]
-    cache: dict[tuple[str, int], float] = {}
+    history = reduce_histories(changes["history"].to_numpy(dtype=np.int64), positions)
+    if estimate.stratified and estimate.covariates:
+        texts = pd.DataFrame({c: _covariate_text(changes[c]).to_numpy() for c in estimate.covariates})
+        group = stratum_keys(texts, estimate.covariates).map(estimate.group_of).to_numpy(dtype=object)
+    else:
+        group = np.full(len(changes), "all", dtype=object)
+    members: dict[str, list[str]] = {}
+    for member, owner in estimate.group_of.items():
+        members.setdefault(owner, []).append(member)
 
-    def group_counts(group: str) -> np.ndarray | None:
+    def counts_of(name: object) -> np.ndarray | None:
+        if not isinstance(name, str):
+            return None
         if estimate.stratified and problem.parts is not None:
-            members = [m for m, g in estimate.group_of.items() if g == group]
-            return np.sum([problem.parts[m].counts for m in members], axis=0) if members else None
+            parts = [problem.parts[m].counts for m in members.get(name, []) if m in problem.parts]
+            return np.sum(parts, axis=0) if parts else None
         return None if problem.pooled is None else problem.pooled.counts
 
     def refit(counts: np.ndarray) -> float:
@@ -233,27 +253,21 @@ def _derivative(problem: AreaProblem, estimate: AreaEstimate, roles: tuple[str, 
         fit = fit_model(histories, estimate.model, ci="lognormal")
         return float(fit.n_hat) if fit.n_hat is not None else np.nan
 
-    def derivative(row: object) -> float:
-        history = int(reduce_histories(np.array([int(row.history)]), positions)[0])  # type: ignore[attr-defined]
-        if history == 0 or len(problem.lists) < 2 or not np.isfinite(estimate.n_hat):
-            return 0.0  # a birth no list of this estimate saw does not enter it
-        if estimate.stratified:
-            frame = pd.DataFrame({c: [_covariate_text(getattr(row, c))] for c in estimate.covariates})
-            group = estimate.group_of.get(str(stratum_keys(frame, estimate.covariates).iloc[0]))
-        else:
-            group = "all"
-        counts = None if group is None else group_counts(group)
+    slopes = np.zeros(len(changes))
+    keys = pd.DataFrame({"group": pd.Series(group, dtype=object).fillna(""), "history": history})
+    for (name, cell), rows in keys.groupby(["group", "history"], sort=True).indices.items():
+        if cell == 0:
+            continue  # a birth no list of this estimate saw does not enter it
+        counts = counts_of(name) if name else None
         if counts is None:
-            return 1.0  # a stratum the area did not have: one more birth seen, nothing inferred
-        key = (group, history)
-        if key not in cache:
-            base, more = counts.astype(float), counts.astype(float).copy()
-            more[history - 1] += 1.0
-            change = refit(more) - refit(base)
-            cache[key] = change if np.isfinite(change) else 1.0
-        return cache[key]
-
-    return derivative
+            slopes[rows] = 1.0  # a stratum the area did not have: one more birth seen, nothing inferred
+            continue
+        base = counts.astype(float)
+        more = base.copy()
+        more[int(cell) - 1] += 1.0
+        change = refit(more) - refit(base)
+        slopes[rows] = change if np.isfinite(change) else 1.0
+    return slopes
 
 
 def _sub_area_rows(

@@ -81,6 +81,7 @@ def doubtful_decisions(
         bits |= births[f"in_{role}"].fillna(False).to_numpy(dtype=bool).astype(np.int64) << position
     cell = births[["cluster_id", "area_code", "period", *COVARIATES]].assign(history=bits)
     cell = cell.astype({"cluster_id": str}).set_index("cluster_id")
+    clusters = frozenset(cell.index)
     pieces: list[pd.DataFrame] = []
 
     def changes(decision: np.ndarray, q: np.ndarray, source: pd.DataFrame, history: np.ndarray,
@@ -89,7 +90,7 @@ def doubtful_decisions(
             decision=decision, q=q, history=history, change=sign))
 
     misses = near_misses.astype({"cluster_id": str, "other_cluster_id": str})
-    misses = misses[misses["cluster_id"].isin(cell.index) & misses["other_cluster_id"].isin(cell.index)]
+    misses = misses[_among(misses["cluster_id"], clusters) & _among(misses["other_cluster_id"], clusters)]
     if len(misses):
         number = np.arange(len(misses))
         q = misses["probability"].to_numpy(dtype=float)
@@ -106,7 +107,7 @@ def doubtful_decisions(
         chosen = probabilistic[doubtful]
         role_bit = np.array([1 << list(roles).index(str(role)) if str(role) in roles else 0
                              for role in chosen["role"]], dtype=np.int64)
-        keep = chosen["cluster_id"].astype(str).isin(cell.index).to_numpy() & (role_bit > 0)
+        keep = _among(chosen["cluster_id"], clusters) & (role_bit > 0)
         chosen, role_bit, q = chosen[keep], role_bit[keep], 1.0 - p[doubtful][keep]
         number = np.arange(len(chosen)) + len(misses)
         cluster = cell.loc[chosen["cluster_id"].astype(str)]
@@ -121,7 +122,7 @@ def doubtful_decisions(
     first = len(misses) + (int(doubtful.sum()) if doubtful.any() else 0)
     if moves is not None and len(moves):
         alone = moves[moves["other_cluster_id"].isna()].astype({"cluster_id": str, "role": str})
-        alone = alone[alone["cluster_id"].isin(cell.index) & alone["role"].isin(list(roles))]
+        alone = alone[_among(alone["cluster_id"], clusters) & alone["role"].isin(list(roles))]
         if len(alone):  # a duplicate that may be a birth of its own: one more birth, that source's
             number = np.arange(len(alone)) + first
             bit = np.array([1 << list(roles).index(role) for role in alone["role"]], dtype=np.int64)
@@ -129,7 +130,7 @@ def doubtful_decisions(
             first += len(alone)
         moving = moves[moves["other_cluster_id"].notna()].astype(
             {"cluster_id": str, "other_cluster_id": str, "role": str})
-        moving = moving[moving["cluster_id"].isin(cell.index) & moving["other_cluster_id"].isin(cell.index)
+        moving = moving[_among(moving["cluster_id"], clusters) & _among(moving["other_cluster_id"], clusters)
                         & moving["role"].isin(list(roles))]
         number = np.arange(len(moving)) + first
         q = moving["probability"].to_numpy(dtype=float)
@@ -147,6 +148,11 @@ def doubtful_decisions(
         ["decision", "change", "history"], kind="stable", ignore_index=True)
 
 
+def _among(values: pd.Series, known: frozenset[str]) -> np.ndarray:
+    """``values.isin(known)`` by hashing (pandas' isin over millions of strings is slow)."""
+    return np.fromiter((value in known for value in values.astype(str)), dtype=bool, count=len(values))
+
+
 @dataclass(frozen=True)
 class LinkageEffect:
     """What the doubtful decisions could do to one area's estimate."""
@@ -156,13 +162,13 @@ class LinkageEffect:
     decisions: int
 
 
-def linkage_effect(changes: pd.DataFrame, derivative: object) -> LinkageEffect:
-    """``b`` and ``V`` from one area's cell changes; ``derivative(row) -> dN/dn`` of a change."""
+def linkage_effect(changes: pd.DataFrame, slopes: np.ndarray) -> LinkageEffect:
+    """``b`` and ``V`` from one area's cell changes and each change's ``dN/dn`` (``slopes``)."""
     if changes.empty:
         return LinkageEffect(0.0, 0.0, 0)
-    slope = np.array([derivative(row) for row in changes.itertuples(index=False)], dtype=float)  # type: ignore[operator]
-    delta = pd.Series(changes["change"].to_numpy(dtype=float) * slope).groupby(
-        changes["decision"].to_numpy()).sum()
+    decision = changes["decision"].to_numpy()
+    delta = pd.Series(changes["change"].to_numpy(dtype=float) * np.asarray(slopes, dtype=float)).groupby(
+        decision).sum()
     q = changes.groupby("decision")["q"].first().reindex(delta.index).to_numpy(dtype=float)
     d = delta.to_numpy()
     return LinkageEffect(float(np.sum(q * d)), float(np.sum(q * (1.0 - q) * d * d)), len(d))
