@@ -302,7 +302,7 @@ class Clustering:
         ranks = self.records.role_rank.astype(np.int64)
         span = int(ranks.max(initial=0)) + 1
         clustered = np.flatnonzero(self.cluster_of >= 0)
-        held = np.unique(self.cluster_of[clustered] * span + ranks[clustered])
+        held = self.cluster_of[clustered] * span + ranks[clustered]  # np.isin sorts it anyway
         free = ~np.isin(there * span + ranks[rec], held)
         return rec[free], here[free], there[free], share[free]
 
