@@ -137,51 +137,45 @@ def _sides(rule: BlockingRule) -> tuple[str, str]:
     right_columns = ", ".join(f"{expr} AS k{i}" for i, expr in enumerate(rule.right_keys))
     left_present = " AND ".join(f"({expr}) IS NOT NULL" for expr in rule.left_keys)
     right_present = " AND ".join(f"({expr}) IS NOT NULL" for expr in rule.right_keys)
-    left = f"SELECT DISTINCT l.entity, {left_columns} FROM {left_from} WHERE {left_present}"
-    right = f"SELECT DISTINCT r.cluster, {right_columns} FROM linkage_right r WHERE {right_present}"
+    left = f"SELECT l.entity, {left_columns} FROM {left_from} WHERE {left_present}"
+    right = f"SELECT r.cluster, {right_columns} FROM linkage_right r WHERE {right_present}"
     return left, right
 
 
-def _rule_blocks(rule: BlockingRule, index: int) -> str:
-    """CTEs ``lk<i>``, ``rk<i>`` (keys per side) and ``b<i>`` (block sizes) of one rule."""
-    left, right = _sides(rule)
-    keys = ", ".join(f"k{i}" for i in range(len(rule.left_keys)))
-    return f"""lk{index} AS ({left}), rk{index} AS ({right}),
-    b{index} AS (
-        SELECT {keys}, ln.n * rn.n AS pairs
-        FROM (SELECT {keys}, count(*) AS n FROM lk{index} GROUP BY {keys}) ln
-        JOIN (SELECT {keys}, count(*) AS n FROM rk{index} GROUP BY {keys}) rn USING ({keys})
-    )"""
+def blocking(rule: BlockingRule, max_block_pairs: int) -> str:
+    """Candidate pairs of one rule, and the rule's block statistics, in one statement.
 
+    Rows with ``kind = 'pair'`` give ``entity`` and ``cluster``: the pairs sharing the rule's
+    key, within blocks of at most ``max_block_pairs`` pairs (a block larger than that, a
+    common name in a big town, is skipped rather than letting the pair count explode). The
+    one row with ``kind = 'blocks'`` gives ``blocks``, ``pairs``, ``capped_blocks`` and
+    ``capped_pairs`` (the skipped ones). Unsorted: the caller unions the rules' pairs and sorts
+    them (one statement per rule keeps one rule's keyed sides in memory, not all rules').
 
-def blocking(rules: Sequence[BlockingRule], max_block_pairs: int) -> str:
-    """Candidate pairs of every rule, and each rule's block statistics, in one statement.
-
-    Rows with ``kind = 'pair'`` give ``rule`` (the rule's position in ``rules``), ``entity`` and
-    ``cluster``, sorted by entity, cluster, rule: the pairs sharing the rule's key, within blocks
-    of at most ``max_block_pairs`` pairs (a block larger than that, a common name in a big town,
-    is skipped rather than letting the pair count explode). Rows with ``kind = 'blocks'`` give
-    per rule ``blocks``, ``pairs``, ``capped_blocks`` and ``capped_pairs`` (the skipped ones).
+    No DISTINCT is needed: ``linkage_left`` and ``linkage_right`` hold one row per entity and
+    per cluster, and a shifted key differs from shift to shift, so every pair comes once.
     """
     cap = int(max_block_pairs)
-    ctes = ",\n    ".join(_rule_blocks(rule, i) for i, rule in enumerate(rules))
-    parts = []
-    for i, rule in enumerate(rules):
-        keys = ", ".join(f"k{j}" for j in range(len(rule.left_keys)))
-        parts.append(f"""
-    SELECT DISTINCT 'pair' AS kind, {i} AS rule, lk{i}.entity, rk{i}.cluster,
+    left, right = _sides(rule)
+    keys = ", ".join(f"k{i}" for i in range(len(rule.left_keys)))
+    return f"""
+    WITH lk AS ({left}), rk AS ({right}),
+    b AS (
+        SELECT {keys}, ln.n * rn.n AS pairs
+        FROM (SELECT {keys}, count(*) AS n FROM lk GROUP BY {keys}) ln
+        JOIN (SELECT {keys}, count(*) AS n FROM rk GROUP BY {keys}) rn USING ({keys})
+    )
+    SELECT 'pair' AS kind, lk.entity, rk.cluster,
            NULL::BIGINT AS blocks, NULL::BIGINT AS pairs, NULL::BIGINT AS capped_blocks,
            NULL::BIGINT AS capped_pairs
-    FROM lk{i} JOIN (SELECT {keys} FROM b{i} WHERE pairs <= {cap}) kept USING ({keys})
-    JOIN rk{i} USING ({keys})""")
-        parts.append(f"""
-    SELECT 'blocks' AS kind, {i} AS rule, NULL::BIGINT AS entity, NULL::BIGINT AS cluster,
+    FROM lk JOIN (SELECT {keys} FROM b WHERE pairs <= {cap}) kept USING ({keys})
+    JOIN rk USING ({keys})
+    UNION ALL
+    SELECT 'blocks' AS kind, NULL::BIGINT AS entity, NULL::BIGINT AS cluster,
            count(*) AS blocks, COALESCE(sum(pairs), 0) AS pairs,
            COALESCE(sum(CASE WHEN pairs > {cap} THEN 1 ELSE 0 END), 0) AS capped_blocks,
            COALESCE(sum(CASE WHEN pairs > {cap} THEN pairs ELSE 0 END), 0) AS capped_pairs
-    FROM b{i}""")
-    return (f"WITH {ctes}" + "\nUNION ALL".join(parts)
-            + "\nORDER BY kind, entity, cluster, rule")
+    FROM b"""
 
 
 def count_links() -> str:

@@ -3,8 +3,9 @@
 The statements read what :mod:`fpstat.reconcile.births` and :mod:`fpstat.reconcile.counts`
 register on the engine:
 
-* ``reconcile_input_<n>``: one normalised record table per record-level source;
-* ``reconcile_links``: :class:`fpstat.reconcile.linkage.LinkageResult` ``links``;
+* ``reconcile_input_0`` and ``reconcile_links``: one record-level source's normalised records
+  and its rows of :class:`fpstat.reconcile.linkage.LinkageResult` ``links`` (one source at a
+  time, while ``reconcile_members`` is filled);
 * ``reconcile_priority``: ``field, role, rank`` (which source wins a tied vote, 0 first);
 * ``reconcile_periods``: ``birth_date, period`` for every birth date that occurs;
 * ``reconcile_levels``: ``level, depth, digits`` of the area hierarchy;
@@ -71,13 +72,28 @@ def record_union(sources: Sequence[tuple[str, str]]) -> str:
     return "\nUNION ALL\n".join(selects)
 
 
-def create_members(union_sql: str, *, anchor_rules: Sequence[str]) -> str:
-    """``reconcile_members``: every record with its cluster and duplicate flag, and
-    ``link_probability``, the probability of the link that joined it to its cluster (null for
-    the record a cluster was founded on). Only the columns later steps read are kept."""
+#: Columns of ``reconcile_members`` with their SQL types.
+MEMBER_COLUMNS: dict[str, str] = {
+    "cluster_id": "VARCHAR", "is_duplicate": "BOOLEAN", "link_probability": "DOUBLE",
+    "role": "VARCHAR", "record_id": "VARCHAR", "area_code": "VARCHAR", "birth_date": "DATE",
+    "sex": "VARCHAR", "birth_order": "BIGINT", "within_policy": "BOOLEAN", "migrant": "BOOLEAN",
+}
+
+
+def create_empty_members() -> str:
+    """``reconcile_members`` with no rows yet (:func:`insert_members` fills it)."""
+    columns = ", ".join(f"{name} {kind}" for name, kind in MEMBER_COLUMNS.items())
+    return f"CREATE OR REPLACE TEMP TABLE reconcile_members ({columns})"
+
+
+def insert_members(union_sql: str, *, anchor_rules: Sequence[str]) -> str:
+    """Add to ``reconcile_members`` every record of ``union_sql`` with its cluster and
+    duplicate flag from ``reconcile_links``, and ``link_probability``, the probability of the
+    link that joined it to its cluster (null for the record a cluster was founded on). Only
+    the columns later steps read are kept."""
     anchors = ", ".join(f"'{_name(rule)}'" for rule in anchor_rules)
     return f"""
-    CREATE OR REPLACE TEMP TABLE reconcile_members AS
+    INSERT INTO reconcile_members
     WITH records AS ({union_sql})
     SELECT l.cluster_id,
            COALESCE(l.is_duplicate, FALSE) AS is_duplicate,

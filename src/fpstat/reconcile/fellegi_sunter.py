@@ -128,20 +128,41 @@ def level_frequencies(
     return result
 
 
+#: Largest number of possible comparison vectors for which patterns are counted in a table
+#: indexed by the packed vector (linear time) instead of by sorting the packed vectors.
+MAX_TABLE_PATTERNS = 1 << 24
+
+
 def distinct_patterns(levels: np.ndarray, level_counts: Sequence[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Distinct comparison vectors, their counts, and each row's pattern index.
+    """Distinct comparison vectors (in the order of their packed keys), their counts, and each
+    row's pattern index.
 
     Rows are packed into one integer (mixed radix, MISSING as digit 0), which is much faster
-    than ``np.unique(axis=0)`` on millions of rows.
+    than ``np.unique(axis=0)`` on millions of rows. With few possible vectors (eight fields
+    of two to seven levels make 140,000) they are counted in a table indexed by the key, in
+    linear time, and the distinct vectors are unpacked from their keys.
     """
-    levels = np.asarray(levels, dtype=np.int64)
+    levels = np.asarray(levels)
     key = np.zeros(levels.shape[0], dtype=np.int64)
     for k, count in enumerate(level_counts):
-        key = key * (count + 1) + (levels[:, k] + 1)
-    distinct_keys, first_index, inverse, counts = np.unique(
-        key, return_index=True, return_inverse=True, return_counts=True
-    )
-    return levels[first_index], counts.astype(np.float64), inverse.reshape(-1)
+        key *= count + 1
+        key += levels[:, k].astype(np.int64) + 1
+    space = int(np.prod([count + 1 for count in level_counts], dtype=np.float64))
+    if space > MAX_TABLE_PATTERNS:
+        distinct_keys, first_index, inverse, counts = np.unique(
+            key, return_index=True, return_inverse=True, return_counts=True
+        )
+        return levels[first_index].astype(np.int64), counts.astype(np.float64), inverse.reshape(-1)
+    table = np.bincount(key, minlength=space)
+    distinct_keys = np.flatnonzero(table)
+    position = np.zeros(space, dtype=np.int64)
+    position[distinct_keys] = np.arange(len(distinct_keys))
+    patterns = np.empty((len(distinct_keys), len(level_counts)), dtype=np.int64)
+    rest = distinct_keys.copy()
+    for k in range(len(level_counts) - 1, -1, -1):
+        rest, digit = np.divmod(rest, level_counts[k] + 1)
+        patterns[:, k] = digit - 1
+    return patterns, table[distinct_keys].astype(np.float64), position[key]
 
 
 @dataclass
