@@ -118,7 +118,7 @@ def test_county_intervals_cover_the_truth_with_four_sources(medium):
 
 @pytest.mark.xfail(strict=True, reason=COVERAGE_GAP.format(
     why="police records carry no birth order, policy status or migrant status, so only sex can "
-        "stratify; the heterogeneity left in the strata biases Chapman low by 0.4-1 % (also with "
+        "stratify; the heterogeneity left in the strata biases Chapman low by 0.1-0.7 % (also with "
         "the true clusters, and with the true covariates stratifying it is still 0.2-0.3 %); "
         "completeness.csv warns of it"))
 def test_county_intervals_cover_the_truth_with_planning_and_police(medium):
