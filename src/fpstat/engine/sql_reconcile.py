@@ -115,6 +115,27 @@ def member_totals() -> str:
     return "SELECT count(*) AS members FROM reconcile_members"
 
 
+def _vote(long_rows: str) -> str:
+    """CTEs ``long_values`` (``cluster_id, role, field, value`` rows of ``long_rows``) and
+    ``ranked``: each value's place in its cluster's vote on that field (``position`` 1 wins):
+    most records first, then the source ranked first in ``reconcile_priority``, then the
+    smaller value."""
+    return f"""long_values AS ({long_rows}),
+    votes AS (
+        SELECT v.cluster_id, v.field, v.value, count(*) AS votes,
+               min(COALESCE(p.rank, 999)) AS best_rank
+        FROM long_values v
+        LEFT JOIN reconcile_priority p ON p.field = v.field AND p.role = v.role
+        GROUP BY v.cluster_id, v.field, v.value
+    ),
+    ranked AS (
+        SELECT cluster_id, field, value,
+               row_number() OVER (PARTITION BY cluster_id, field
+                                  ORDER BY votes DESC, best_rank, value) AS position
+        FROM votes
+    )"""
+
+
 def create_births(roles: Sequence[str]) -> str:
     """``reconcile_births``: one row per cluster with the consensus of its records.
 
@@ -181,20 +202,7 @@ def create_births(roles: Sequence[str]) -> str:
         FROM reconcile_members WHERE is_duplicate GROUP BY cluster_id
     ),
     conflicted AS (SELECT cluster_id, village_min FROM spans WHERE {" OR ".join(differs)}),
-    long_values AS ({long_rows}),
-    votes AS (
-        SELECT v.cluster_id, v.field, v.value, count(*) AS votes,
-               min(COALESCE(p.rank, 999)) AS best_rank
-        FROM long_values v
-        LEFT JOIN reconcile_priority p ON p.field = v.field AND p.role = v.role
-        GROUP BY v.cluster_id, v.field, v.value
-    ),
-    ranked AS (
-        SELECT cluster_id, field, value,
-               row_number() OVER (PARTITION BY cluster_id, field
-                                  ORDER BY votes DESC, best_rank, value) AS position
-        FROM votes
-    ),
+    {_vote(long_rows)},
     winners AS (
         SELECT cluster_id, {wide}
         FROM ranked WHERE position = 1 GROUP BY cluster_id
@@ -338,20 +346,7 @@ def consensus_ids(candidates: str) -> str:
     )
     wide = ", ".join(f"max(CASE WHEN field = '{field}' THEN value END) AS {field}" for field in ID_FIELDS)
     return f"""
-    WITH long_values AS ({long_rows}),
-    votes AS (
-        SELECT v.cluster_id, v.field, v.value, count(*) AS votes,
-               min(COALESCE(p.rank, 999)) AS best_rank
-        FROM long_values v
-        LEFT JOIN reconcile_priority p ON p.field = v.field AND p.role = v.role
-        GROUP BY v.cluster_id, v.field, v.value
-    ),
-    ranked AS (
-        SELECT cluster_id, field, value,
-               row_number() OVER (PARTITION BY cluster_id, field
-                                  ORDER BY votes DESC, best_rank, value) AS position
-        FROM votes
-    ),
+    WITH {_vote(long_rows)},
     chosen AS (SELECT cluster_id, {wide} FROM ranked WHERE position = 1 GROUP BY cluster_id)
     SELECT c.cluster_id, chosen.child_id, chosen.mother_id
     FROM (SELECT DISTINCT cluster_id FROM {_name(candidates)}) c
