@@ -79,9 +79,11 @@ def resolve_deferred(clustering: Clustering, deferred: list[tuple[int, int]]) ->
     outcome.update(merged=merged, kept_apart=kept_apart)
     if merged_records:
         merged_records_array = np.array(merged_records, dtype=np.int64)
-        share = np.array([_twin_share(sources, int(ranks[record]), kept_apart, merged)
-                          for record in merged_records_array])
-        clustering.doubtful_merges = (merged_records_array, share)
+        record_ranks = ranks[merged_records_array].astype(np.int64)
+        share_of = {int(rank): _twin_share(sources, int(rank), kept_apart, merged)
+                    for rank in np.unique(record_ranks)}  # once per source, not per record
+        clustering.doubtful_merges = (merged_records_array,
+                                      np.array([share_of[int(rank)] for rank in record_ranks]))
     return outcome
 
 
