@@ -186,7 +186,7 @@ class LinkageResult:
     parameters: dict[str, object]
     #: Refused pairs of clusters that may be one birth: ``cluster_id``, ``other_cluster_id``,
     #: ``probability`` (the posterior that they are), see :func:`.merging.near_misses`.
-    near_misses: pd.DataFrame = field(default_factory=lambda: _pairs_frame())
+    near_misses: pd.DataFrame = field(default_factory=_pairs_frame)
     #: Records of source ``role`` in ``cluster_id`` that may belong to ``other_cluster_id``
     #: with ``probability`` (twins an exact pass could not tell apart, see
     #: :meth:`.clustering.Clustering.doubtful_moves`), or, where ``other_cluster_id`` is
@@ -262,7 +262,7 @@ def link_records(
         steps.append(resolve_deferred(clustering, duplicates.deferred))
         if len(roles) > 1 and settings.second_look:
             steps.append(second_look(clustering, register_rank=0, step=len(roles)))
-        misses = LinkageResult(_empty_links(), {}).near_misses
+        misses = _pairs_frame()
         if len(roles) > 1:
             orphan, other, posterior = near_misses(clustering, register_rank=0, step=len(roles),
                                                    floor=settings.uncertainty_floor)
