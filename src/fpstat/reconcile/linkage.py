@@ -178,6 +178,13 @@ class LinkageSettings:
         return described
 
 
+def _pairs_frame(with_role: bool = False) -> pd.DataFrame:
+    columns = {"cluster_id": pd.Series(dtype="string"), "other_cluster_id": pd.Series(dtype="string")}
+    if with_role:
+        columns["role"] = pd.Series(dtype="string")
+    return pd.DataFrame({**columns, "probability": pd.Series(dtype=float)})
+
+
 @dataclass
 class LinkageResult:
     """One row per input record (``links``) and what the linkage estimated (``parameters``)."""
@@ -193,13 +200,6 @@ class LinkageResult:
     #: empty, be a birth of their own (a duplicate that may be a twin, see
     #: :func:`.merging.resolve_deferred`).
     moves: pd.DataFrame = field(default_factory=lambda: _pairs_frame(with_role=True))
-
-
-def _pairs_frame(with_role: bool = False) -> pd.DataFrame:
-    columns = {"cluster_id": pd.Series(dtype="string"), "other_cluster_id": pd.Series(dtype="string")}
-    if with_role:
-        columns["role"] = pd.Series(dtype="string")
-    return pd.DataFrame({**columns, "probability": pd.Series(dtype=float)})
 
 
 def ordered_roles(roles: list[str]) -> list[str]:
