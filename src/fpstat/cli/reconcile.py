@@ -217,6 +217,8 @@ def _footer(summary: dict[str, Any]) -> None:
             render.warning_line(code)
     for role, covariates in sorted(unrecorded.items()):
         render.warning_line(
-            f"{role} does not record {', '.join(covariates)}: not used as strata where {role} is a list / "
-            f"{role} 未记录 {'、'.join(covariates)}：以其为名单时不按此分层"
+            f"{role} does not record {', '.join(covariates)}: not used as strata where {role} is a list; "
+            f"with two lists the interval holds the bounds these covariates leave (bounds_low, bounds_high) / "
+            f"{role} 未记录 {'、'.join(covariates)}：以其为名单时不按此分层；两个名单时置信区间包含由此产生的"
+            f"估计上下界（bounds_low、bounds_high）"
         )

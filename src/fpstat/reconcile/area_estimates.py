@@ -22,6 +22,12 @@ from fpstat.reconcile.loglinear import LogLinearModel, fit_model
 from fpstat.reconcile.model_search import choose_models, searched_strata
 from fpstat.reconcile.multiple_systems import MIN_RECAPTURES, Criterion
 from fpstat.reconcile.strata import estimate_stratified
+from fpstat.reconcile.unrecorded import (
+    Region,
+    UnrecordedCells,
+    identification_region,
+    unrecorded_cells,
+)
 
 ROLE_LETTERS = {"planning": "P", "police": "G", "census": "C", "hospital": "H", "education": "E"}
 COVARIATE_LABELS = {"sex": "sex", "birth_order": "order", "within_policy": "policy", "migrant": "migrant"}
@@ -59,6 +65,9 @@ class AreaEstimate:
     stratified: bool = False
     #: The model every group was fitted with (None: Chapman), for refits with changed counts.
     model: LogLinearModel | None = None
+    #: Two lists, one of which records covariates the other does not: the identification
+    #: region of the total (:mod:`fpstat.reconcile.unrecorded`).
+    region: Region | None = None
 
 
 def stratum_keys(frame: pd.DataFrame, covariates: Sequence[str]) -> pd.Series:
@@ -117,6 +126,7 @@ class AreaProblem:
     pooled: CaptureHistories | None = None
     parts: dict[str, CaptureHistories] | None = None
     searched: np.ndarray | None = None
+    unrecorded: UnrecordedCells | None = None
 
 
 def prepare_area(
@@ -144,8 +154,8 @@ def prepare_area(
                 if all(coverage.get(role, {}).get(c, 0.0) >= settings.min_covariate_share for role in lists)]
     covariates = tuple(recorded) if settings.stratify else ()
     # Heterogeneity a list cannot show is left in the strata: the estimate may be low.
-    warnings += [f"covariate-not-recorded:{COVARIATE_LABELS[c]}" for c in varying
-                 if c not in recorded and settings.stratify]
+    unrecorded = [c for c in varying if c not in recorded] if settings.stratify else []
+    warnings += [f"covariate-not-recorded:{COVARIATE_LABELS[c]}" for c in unrecorded]
     masks = reduce_histories(history, positions)
     seen_rows = masks > 0
     frame = cells.loc[seen_rows]
@@ -157,6 +167,9 @@ def prepare_area(
         if len(lists) >= 3:
             problem.searched = searched_strata([part.counts for part in problem.parts.values()],
                                                settings.min_recaptures)
+    problem.unrecorded = unrecorded_cells(lists, unrecorded, coverage, settings.min_covariate_share,
+                                          frame, masks, births, stratum_keys(frame, covariates),
+                                          stratum_keys)
     return problem
 
 
@@ -182,7 +195,20 @@ def finish_area(
     problem: AreaProblem, stratified_model: LogLinearModel | None,
     pooled_model: LogLinearModel | None, settings: CompletenessSettings,
 ) -> AreaEstimate:
-    """Estimate one area and period once its models are chosen (see the module doc)."""
+    """Estimate one area and period once its models are chosen (see the module doc), with
+    the identification region where one of two lists records covariates the other does not."""
+    estimate = _estimate_area(problem, stratified_model, pooled_model, settings)
+    if problem.unrecorded is not None and np.isfinite(estimate.n_hat):
+        group_of = estimate.group_of if estimate.stratified else {
+            key: "all" for key in set(problem.unrecorded.stratum)}
+        estimate.region = identification_region(problem.unrecorded, group_of, settings.min_recaptures)
+    return estimate
+
+
+def _estimate_area(
+    problem: AreaProblem, stratified_model: LogLinearModel | None,
+    pooled_model: LogLinearModel | None, settings: CompletenessSettings,
+) -> AreaEstimate:
     estimate = AreaEstimate(problem.lists, problem.covariates, warnings=list(problem.warnings))
     if problem.pooled is None:
         return estimate

@@ -45,7 +45,12 @@ What strata cannot fix: heterogeneity in a covariate that some list does not rec
 register and police only, and police exports holding no birth order, policy or migrant status,
 only sex can stratify, and the births both lists miss for those reasons make the estimate low
 (Wolter 1986); ``warnings`` and the manifest's ``reconcile.warnings`` name the covariates left
-out, and more lists (hospital records carry birth order) narrow the gap.
+out. With two lists, one of which records them, the interval is widened to the identification
+region those covariates leave (``bounds_low``, ``bounds_high``; :mod:`.unrecorded`): the
+estimate stays Chapman's, and the interval holds every split of the births only the other
+list saw over the recording list's cells. Sub-areas get their county's region in proportion.
+More lists (hospital records carry birth order) let the log-linear models take the
+dependence instead.
 
 References: Sekar, C. C. & Deming, W. E. (1949) On a method of estimating birth and death
 rates and the extent of registration. JASA 44, 101-115. Chapman, D. G. (1951) Univ. Calif.
@@ -78,6 +83,7 @@ from fpstat.reconcile.estimators import chapman, lognormal_ci
 from fpstat.reconcile.linkage_uncertainty import CHANGE_COLUMNS, linkage_effect, widened_interval
 from fpstat.reconcile.loglinear import fit_model
 from fpstat.reconcile.small_areas import synthetic_estimate
+from fpstat.reconcile.unrecorded import combined
 from fpstat.schema.areas import LEVEL_DIGITS, LEVEL_NAMES, depth
 
 __all__ = ["CompletenessSettings", "completeness_table", "model_label"]
@@ -159,31 +165,55 @@ def completeness_table(
         keys.append((area, period, int(area_cells["depth"].iloc[0])))
         problems.append(prepare_area(area_cells, roles, coverage, settings))
     changes = _changes_by_area(doubtful, [(area, period, d) for area, period, d in keys])
-    for (area, period, area_depth), problem, estimate in zip(
-            keys, problems, estimate_areas(problems, settings), strict=True):
+    estimates = estimate_areas(problems, settings)
+    _sum_county_regions(keys, estimates)
+    for (area, period, area_depth), problem, estimate in zip(keys, problems, estimates, strict=True):
         if area_depth == ESTIMATED_DEPTH:
             parents[(area, period)] = estimate
         here = changes.get((area, period), _NO_CHANGES)
         effect = linkage_effect(here, _slopes(problem, estimate, roles, here))
-        low, high = widened_interval(estimate.n_hat, estimate.ci_low, estimate.ci_high, effect,
-                                     settings.level)
+        region = estimate.region
+        low, high = estimate.ci_low, estimate.ci_high
+        if region is not None:
+            region_low, region_high = region.interval(settings.level)
+            low, high = min(low, region_low), max(high, region_high)
+        low, high = widened_interval(estimate.n_hat, low, high, effect, settings.level)
         rows.append({
             "area_code": area, "period": period, "est_total": estimate.n_hat,
             "se": float(np.sqrt(estimate.se ** 2 + effect.variance)) if np.isfinite(estimate.se) else estimate.se,
             "ci_low": low, "ci_high": high,
             "linkage_shift": effect.shift, "linkage_sd": float(np.sqrt(effect.variance)),
+            "bounds_low": np.nan if region is None else region.low,
+            "bounds_high": np.nan if region is None else region.high,
             "est_total_unstratified": estimate.reference[0],
             "ci_low_unstratified": estimate.reference[2], "ci_high_unstratified": estimate.reference[3],
             "method": estimate.method, "warnings": ";".join(estimate.warnings),
         })
     rows += _sub_area_rows(cells.loc[cells["depth"] > ESTIMATED_DEPTH], parents, roles, settings.level)
-    estimates = pd.DataFrame(rows, columns=[
+    frame = pd.DataFrame(rows, columns=[
         "area_code", "period", "est_total", "se", "ci_low", "ci_high", "est_total_unstratified",
         "ci_low_unstratified", "ci_high_unstratified", "method", "warnings", "linkage_shift",
-        "linkage_sd",
+        "linkage_sd", "bounds_low", "bounds_high",
     ])
-    table = table.merge(estimates, on=["area_code", "period"], how="left", validate="one_to_one")
+    table = table.merge(frame, on=["area_code", "period"], how="left", validate="one_to_one")
     return _finish(table, roles)
+
+
+def _sum_county_regions(keys: Sequence[tuple[str, str, int]], estimates: Sequence[AreaEstimate]) -> None:
+    """Give areas above the county the sum of their counties' identification regions, where
+    every county of theirs has one (:func:`fpstat.reconcile.unrecorded.combined`)."""
+    counties: dict[str, list[tuple[str, AreaEstimate]]] = {}
+    for (area, period, area_depth), estimate in zip(keys, estimates, strict=True):
+        if area_depth == ESTIMATED_DEPTH:
+            counties.setdefault(period, []).append((area, estimate))
+    for (area, period, area_depth), estimate in zip(keys, estimates, strict=True):
+        if area_depth >= ESTIMATED_DEPTH or estimate.region is None:
+            continue
+        prefix = area[:LEVEL_DIGITS[LEVEL_NAMES[area_depth]]]
+        members = [county for code, county in counties.get(period, []) if code.startswith(prefix)]
+        regions = [county.region for county in members if county.region is not None]
+        if members and len(regions) == len(members):
+            estimate.region = combined(regions)
 
 
 _NO_CHANGES = pd.DataFrame(columns=list(CHANGE_COLUMNS))
@@ -289,18 +319,33 @@ def _sub_area_rows(
         merged = main.rename(columns={"n_hat": "est_total"}).merge(
             reference, on=["area_code", "level", "period"], how="outer")
         merged["method"] = f"synthetic(county {county[:6]}{' strata' if parent.stratified else ''})"
+        if parent.region is not None and parent.n_hat > 0:
+            _scale_region(merged, parent, level)
         merged["warnings"] = ";".join(w for w in parent.warnings if w.startswith("source-excluded"))
         rows += merged.drop(columns="level").to_dict("records")
     return rows
 
 
+def _scale_region(rows: pd.DataFrame, parent: AreaEstimate, level: float) -> None:
+    """Synthetic sub-areas share their county's capture rates, so they share its region too,
+    in proportion to their estimates."""
+    region = parent.region
+    assert region is not None
+    low, high = region.interval(level)
+    total = rows["n_hat" if "n_hat" in rows else "est_total"].astype(float)
+    rows["bounds_low"] = total * (region.low / parent.n_hat)
+    rows["bounds_high"] = total * (region.high / parent.n_hat)
+    rows["ci_low"] = np.fmin(rows["ci_low"].astype(float), total * (low / parent.n_hat))
+    rows["ci_high"] = np.fmax(rows["ci_high"].astype(float), total * (high / parent.n_hat))
+
+
 def _finish(table: pd.DataFrame, roles: tuple[str, ...]) -> pd.DataFrame:
     """Completeness per source with its interval, rounding, column order, sorting."""
     for column in ("est_total", "se", "ci_low", "ci_high", "est_total_unstratified",
-                   "ci_low_unstratified", "ci_high_unstratified"):
+                   "ci_low_unstratified", "ci_high_unstratified", "bounds_low", "bounds_high"):
         table[column] = pd.to_numeric(table[column], errors="coerce").astype(float)
     for column in ("est_total", "ci_low", "ci_high", "est_total_unstratified", "ci_low_unstratified",
-                   "ci_high_unstratified"):
+                   "ci_high_unstratified", "bounds_low", "bounds_high"):
         table[column] = table[column].round(1)
     total, low, high = (table[c].to_numpy() for c in ("est_total", "ci_low", "ci_high"))
     completeness_columns = []
@@ -324,5 +369,6 @@ def _finish(table: pd.DataFrame, roles: tuple[str, ...]) -> pd.DataFrame:
     columns = (["area_code", "level", "period"] + [f"n_{role}" for role in roles]
                + ["n_observed", "est_total", "ci_low", "ci_high"] + completeness_columns
                + ["method", "warnings", "est_total_unstratified", "ci_low_unstratified",
-                  "ci_high_unstratified", "linkage_shift", "linkage_sd", "se"])
+                  "ci_high_unstratified", "linkage_shift", "linkage_sd", "bounds_low", "bounds_high",
+                  "se"])
     return table[columns].sort_values(["area_code", "period"], kind="stable", ignore_index=True)

@@ -295,7 +295,11 @@ def tables_table(counts: dict[str, pd.DataFrame]) -> pd.DataFrame:
 
 def county_summary(completeness: pd.DataFrame, unregistered: pd.DataFrame, roles: tuple[str, ...]) -> pd.DataFrame:
     """Per county over the whole window: births by source, estimated total with its 95 %
-    interval (periods add up; their variances too), register completeness, births missing."""
+    interval (periods add up; their variances too), register completeness, births missing.
+
+    Where a period carries identification bounds (``bounds_low``/``bounds_high``, one list not
+    recording the register's covariates), the regions add up but their sampling parts are not
+    in ``se``: the interval is then the sum of the periods' limits, which is conservative."""
     counties = completeness.loc[completeness["level"] == "county"]
     columns = [f"n_{role}" for role in roles] + ["n_observed", "est_total", "se"]
     if counties.empty:
@@ -308,6 +312,10 @@ def county_summary(completeness: pd.DataFrame, unregistered: pd.DataFrame, roles
     summary["se"] = np.sqrt(grouped["se"].apply(lambda values: (values**2).sum()))
     low, high = lognormal_ci(summary["n_observed"].to_numpy(float), summary["est_total"].to_numpy(float),
                              summary["se"].to_numpy(float))
+    if "bounds_low" in counties:
+        bounded = grouped["bounds_low"].apply(lambda values: values.notna().any()).to_numpy()
+        low = np.where(bounded, grouped["ci_low"].sum().to_numpy(float), low)
+        high = np.where(bounded, grouped["ci_high"].sum().to_numpy(float), high)
     summary["ci_low"], summary["ci_high"] = np.round(low, 1), np.round(high, 1)
     summary["est_total"] = summary["est_total"].round(1)
     summary["completeness_planning"] = (summary["n_planning"] / summary["est_total"]).round(4)
