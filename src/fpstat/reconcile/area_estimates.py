@@ -167,9 +167,10 @@ def prepare_area(
         if len(lists) >= 3:
             problem.searched = searched_strata([part.counts for part in problem.parts.values()],
                                                settings.min_recaptures)
-    problem.unrecorded = unrecorded_cells(lists, unrecorded, coverage, settings.min_covariate_share,
-                                          frame, masks, births, stratum_keys(frame, covariates),
-                                          stratum_keys)
+    if len(lists) == 2 and unrecorded:
+        problem.unrecorded = unrecorded_cells(lists, unrecorded, coverage, settings.min_covariate_share,
+                                              frame, masks, births, stratum_keys(frame, covariates),
+                                              stratum_keys)
     return problem
 
 
