@@ -42,7 +42,7 @@ Manski, C. F. (2004) Confidence intervals for partially identified parameters. E
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -110,7 +110,7 @@ def combined(regions: Sequence[Region]) -> Region:
 def unrecorded_cells(
     lists: Sequence[str], unrecorded: Sequence[str], coverage: Mapping[str, Mapping[str, float]],
     min_share: float, frame: pd.DataFrame, masks: np.ndarray, births: np.ndarray,
-    stratum: pd.Series, cell_keys: object,
+    stratum: pd.Series, cell_keys: Callable[[pd.DataFrame, Sequence[str]], pd.Series],
 ) -> UnrecordedCells | None:
     """The cells of a two-list area whose covariates ``unrecorded`` only one list records.
 
@@ -130,7 +130,7 @@ def unrecorded_cells(
     return UnrecordedCells(
         recording=lists[position], covariates=covariates,
         stratum=stratum.to_numpy(dtype=object),
-        cell=np.asarray(cell_keys(frame, covariates), dtype=object),  # type: ignore[operator]
+        cell=np.asarray(cell_keys(frame, covariates), dtype=object),
         in_recording=(masks >> position) & 1 == 1, in_other=(masks >> (1 - position)) & 1 == 1,
         births=np.asarray(births, dtype=float),
     )
