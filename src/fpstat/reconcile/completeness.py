@@ -84,7 +84,7 @@ from fpstat.reconcile.linkage_uncertainty import CHANGE_COLUMNS, linkage_effect,
 from fpstat.reconcile.loglinear import fit_model
 from fpstat.reconcile.small_areas import synthetic_estimate
 from fpstat.reconcile.unrecorded import combined
-from fpstat.schema.areas import LEVEL_DIGITS, LEVEL_NAMES, depth
+from fpstat.schema.areas import LEVEL_NAMES, ancestor, ancestors_series, depth
 
 __all__ = ["CompletenessSettings", "completeness_table", "model_label"]
 ESTIMATED_DEPTH = depth("county")  # counties and above get their own estimate
@@ -209,8 +209,8 @@ def _sum_county_regions(keys: Sequence[tuple[str, str, int]], estimates: Sequenc
     for (area, period, area_depth), estimate in zip(keys, estimates, strict=True):
         if area_depth >= ESTIMATED_DEPTH or estimate.region is None:
             continue
-        prefix = area[:LEVEL_DIGITS[LEVEL_NAMES[area_depth]]]
-        members = [county for code, county in counties.get(period, []) if code.startswith(prefix)]
+        level = LEVEL_NAMES[area_depth]
+        members = [county for code, county in counties.get(period, []) if ancestor(code, level) == area]
         regions = [county.region for county in members if county.region is not None]
         if members and len(regions) == len(members):
             estimate.region = combined(regions)
@@ -229,8 +229,7 @@ def _changes_by_area(doubtful: pd.DataFrame | None,
     wanted = {(area, period) for area, period, _ in areas}
     result: dict[tuple[str, str], pd.DataFrame] = {}
     for area_depth in sorted({d for _, _, d in areas}):
-        digits = LEVEL_DIGITS[LEVEL_NAMES[area_depth]]
-        owner = frame["area_code"].str.slice(0, digits).str.pad(12, side="right", fillchar="0")
+        owner = ancestors_series(frame["area_code"], LEVEL_NAMES[area_depth])
         for (area, period), rows in frame.groupby([owner, frame["period"]], sort=True):
             if (area, period) in wanted:
                 result[(area, period)] = rows
@@ -305,7 +304,7 @@ def _sub_area_rows(
 ) -> list[dict[str, object]]:
     """Synthetic estimates of townships and villages, county by county and period by period."""
     rows: list[dict[str, object]] = []
-    county_of = cells["area_code"].str.slice(0, 6).str.pad(12, side="right", fillchar="0")
+    county_of = ancestors_series(cells["area_code"], "county")
     for (county, period), sub_cells in cells.groupby([county_of, cells["period"]], sort=True):
         parent = parents.get((county, period))
         if parent is None or parent.groups is None:
@@ -332,7 +331,7 @@ def _scale_region(rows: pd.DataFrame, parent: AreaEstimate, level: float) -> Non
     region = parent.region
     assert region is not None
     low, high = region.interval(level)
-    total = rows["n_hat" if "n_hat" in rows else "est_total"].astype(float)
+    total = rows["est_total"].astype(float)
     rows["bounds_low"] = total * (region.low / parent.n_hat)
     rows["bounds_high"] = total * (region.high / parent.n_hat)
     rows["ci_low"] = np.fmin(rows["ci_low"].astype(float), total * (low / parent.n_hat))

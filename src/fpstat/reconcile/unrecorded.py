@@ -157,8 +157,8 @@ def _ends(cells: UnrecordedCells, rows: np.ndarray, min_recaptures: float) -> tu
         return None
     ends = []
     for group in grouped.strata:
-        a = float(sum(parts[name].counts[0] + parts[name].counts[2] for name in group.members))
-        m = float(sum(parts[name].counts[2] for name in group.members))
+        # no birth of a cell is on the other list alone: seen = the recording list's, recaptured = both
+        a, m = group.n_observed, group.recaptured
         if m == 0:
             continue
         result = chapman(a, m + b_only, m)
